@@ -1,0 +1,416 @@
+"""The agents as SimPy processes: parties taking the initiative, talks, deals, the timeline.
+
+Only decisions are events here: a party trying to open talks, an offer arriving, a deal being
+handed over, a dated change. Captures, deaths and wish changes are not events: they are times
+in the prisoner table (``sim.prisoners``), read when a decision needs them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import simpy
+
+from sim.negotiation import Agenda, Transfer, accepts, build_agenda, make_offer
+from sim.prisoners import REPATRIATED, RESETTLED, RETURN
+from sim.strategies import ConcessionState, aspiration
+
+if TYPE_CHECKING:
+    from sim.simulation import Simulation
+
+Proc = Generator[simpy.Event, Any, Any]
+
+
+@dataclass
+class Talks:
+    """One negotiation: who, over which channel, how it went."""
+
+    id: int
+    parties: tuple[int, ...]
+    initiator: int
+    channel: str  # "direct" or an intermediary id
+    opened: float
+    closed: float | None = None
+    outcome: str = "open"
+    rounds: int = 0
+    offers: int = 0
+    lost: int = 0
+    deal_id: int | None = None
+    received: dict[int, list[float]] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------- parties
+def party_initiative(sim: Simulation, p: int) -> Proc:
+    """Party ``p`` tries to open talks after each draw of its initiative interval."""
+    while True:
+        party = sim.scn.parties[p]
+        if party.initiative is None:
+            yield sim.phase_changed  # wait for a timeline change that may enable it
+            continue
+        wait = sim.draw(f"party:{party.id}:initiative", party.initiative)
+        yield sim.env.timeout(wait)
+        if sim.scn.negotiation.frozen or sim.scn.parties[p].initiative is None:
+            continue
+        try_open(sim, p)
+
+
+def available_transfers(sim: Simulation, members: tuple[int, ...], t: float) -> dict[Transfer, int]:
+    """Prisoners held at t that could move between ``members``, by transfer."""
+    tab = sim.table
+    held = tab.held_mask(t)
+    if not held.any():
+        return {}
+    member_mask = np.zeros(sim.n_parties, dtype=bool)
+    member_mask[list(members)] = True
+    c = tab.cols
+    held &= member_mask[c["holder"]]
+    if not held.any():
+        return {}
+    idx = np.flatnonzero(held)
+    holder, nat = c["holder"][idx], c["nat"][idx]
+    pref = np.where(c["t_drift"][idx] <= t, c["pref1"][idx], c["pref0"][idx])
+    honours = sim.flags_honours[holder]
+    out: dict[Transfer, int] = {}
+    # repatriation: home party must be in the talks; honouring holders keep those who refuse
+    rep = member_mask[nat] & ((pref == RETURN) | ~honours)
+    if rep.any():
+        keys, counts = np.unique(holder[rep].astype(np.int64) * 4096 + nat[rep], return_counts=True)
+        for k, n in zip(keys, counts, strict=True):
+            h, na = divmod(int(k), 4096)
+            out[Transfer(h, na, na, False)] = int(n)
+    # resettlement: wish to go to a member offering asylum
+    dest = pref.astype(np.int64) - 2
+    res = (dest >= 0)
+    if res.any():
+        res &= member_mask[np.clip(dest, 0, sim.n_parties - 1)] & sim.flags_asylum[np.clip(dest, 0, sim.n_parties - 1)]
+    if res.any():
+        keys, counts = np.unique(
+            (holder[res].astype(np.int64) * 4096 + nat[res]) * 4096 + dest[res], return_counts=True
+        )
+        for k, n in zip(keys, counts, strict=True):
+            hn, de = divmod(int(k), 4096)
+            h, na = divmod(hn, 4096)
+            out[Transfer(h, na, de, True)] = int(n)
+    return out
+
+
+def _weights(sim: Simulation, members: tuple[int, ...], transfers: list[Transfer],
+             t: float) -> dict[tuple[int, Transfer], float]:
+    """Mean category weight of each transfer's prisoners, as each member values them."""
+    out: dict[tuple[int, Transfer], float] = {}
+    if all(sim.uniform_weights[q] for q in members):
+        return out
+    tab = sim.table
+    held = tab.held_mask(t)
+    c = tab.cols
+    for tr in transfers:
+        m = held & (c["holder"] == tr.holder) & (c["nat"] == tr.nat)
+        cats, wnd = c["cat"][m], c["wounded"][m]
+        for q in members:
+            if sim.uniform_weights[q]:
+                continue
+            w = sim.category_weights(q)[cats] * np.where(wnd, sim.scn.parties[q].wounded_weight, 1.0)
+            out[(q, tr)] = float(w.mean()) if len(w) else 1.0
+    return out
+
+
+def candidate_sets(sim: Simulation, p: int, avail: dict[Transfer, int]) -> list[tuple[int, ...]]:
+    """Sets of parties ``p`` could usefully talk with: each counterpart holding what p wants,
+    extended by the parties needed to make the trade (holders of what the others want, homes
+    of the prisoners on offer)."""
+    scn = sim.scn
+    limit = scn.negotiation.max_parties
+
+    def wants(q: int) -> set[int]:
+        """Parties holding prisoners that q values coming to it or its allies."""
+        out = set()
+        for tr in avail:
+            if tr.holder == q:
+                continue
+            if tr.resettle:
+                if tr.dest == q and scn.parties[q].values.defector > 0:
+                    out.add(tr.holder)
+            elif tr.nat == q or tr.nat in sim.allies[q]:
+                out.add(tr.holder)
+        return out
+
+    bases = sorted(wants(p))
+    sets: list[tuple[int, ...]] = []
+    for h in bases:
+        base = {p, h}
+        sets.append(tuple(sorted(base)))
+        ext = set(base)
+        for q in list(base):
+            for h2 in sorted(wants(q)):
+                if len(ext) < limit:
+                    ext.add(h2)
+        for tr in sorted(avail, key=lambda tr: (tr.holder, tr.nat, tr.dest)):
+            if tr.holder in ext and not tr.resettle and tr.nat not in ext and len(ext) < limit:
+                if any(tr.nat in sim.allies[q] for q in ext):
+                    ext.add(tr.nat)
+        key = tuple(sorted(ext))
+        if key not in sets:
+            sets.append(key)
+    return sets
+
+
+def _score(agenda: Agenda) -> float:
+    """Joint potential: what all members could gain at most, in their own units."""
+    return float((np.maximum(agenda.values, 0.0) * agenda.bounds()).sum())
+
+
+def try_open(sim: Simulation, p: int) -> None:
+    """Party ``p`` looks for the most promising talks it can open now and opens them."""
+    t = sim.env.now
+    everyone = tuple(range(sim.n_parties))
+    avail_all = available_transfers(sim, everyone, t)
+    if not avail_all:
+        return
+    best: tuple[float, tuple[int, ...], Agenda] | None = None
+    for members in candidate_sets(sim, p, avail_all):
+        if sim.cooldown_until.get(members, -1.0) > t or members in sim.active_sets:
+            continue
+        avail = {tr: n for tr, n in avail_all.items()
+                 if tr.holder in members and tr.dest in members}
+        agenda = build_agenda(members, avail, _weights(sim, members, list(avail), t),
+                              sim.scn.parties, sim.allies)
+        if agenda.is_empty() or agenda.values[members.index(p)].max(initial=0.0) <= 0:
+            continue
+        score = _score(agenda)
+        if best is None or score > best[0] + 1e-12:
+            best = (score, members, agenda)
+    if best is None:
+        return
+    _, members, agenda = best
+    channel = choose_channel(sim, members)
+    if channel is None:
+        return
+    sim.env.process(talks(sim, p, members, channel))
+
+
+def choose_channel(sim: Simulation, members: tuple[int, ...]) -> str | None:
+    """Direct if every pair talks directly, else the first intermediary connecting all of them
+    with free capacity. Records why talks could not start."""
+    scn = sim.scn
+    ids = [scn.parties[q].id for q in members]
+    if all(sim.direct[a, b] for a in members for b in members if a < b):
+        return "direct"
+    connecting = [m for m in scn.intermediaries if set(ids) <= set(m.connects)]
+    t = sim.env.now
+    if not connecting:
+        sim.record(t, "no_channel", parties=ids)
+        sim.counters["talks_no_channel"] += 1
+        sim.cooldown_until[members] = t + sim.draw("negotiation:cooldown", scn.negotiation.cooldown)
+        return None
+    for m in connecting:
+        if sim.busy.get(m.id, 0) < m.capacity:
+            return m.id
+    sim.record(t, "channel_busy", parties=ids, intermediaries=[m.id for m in connecting])
+    sim.counters["talks_channel_busy"] += 1
+    return None
+
+
+# ---------------------------------------------------------------------------- talks
+def _relay(sim: Simulation, channel: str) -> tuple[float, bool]:
+    """Delay of one relayed offer and whether it arrives."""
+    scn = sim.scn
+    if channel == "direct":
+        return sim.draw("negotiation:direct", scn.negotiation.direct_delay), True
+    m = scn.intermediary(channel)
+    delay = sim.draw(f"intermediary:{m.id}:delay", m.delay)
+    ok = m.reliability >= 1.0 or sim.uniform(f"intermediary:{m.id}:loss") < m.reliability
+    return delay, ok
+
+
+def talks(sim: Simulation, initiator: int, members: tuple[int, ...], channel: str) -> Proc:
+    """Alternating offers among ``members`` until a deal, a breakdown, a deadline or refusal."""
+    env = sim.env
+    t0 = env.now
+    ids = [sim.scn.parties[q].id for q in members]
+    tk = Talks(sim.next_id("talks"), members, initiator, channel, t0)
+    tk.received = {q: [] for q in members}
+    sim.talks.append(tk)
+    sim.active_sets.add(members)
+    if channel != "direct":
+        sim.busy[channel] = sim.busy.get(channel, 0) + 1
+    sim.counters["negotiations"] += 1
+    sim.record(t0, "open", talks=tk.id, parties=ids, initiator=ids[members.index(initiator)],
+               channel=channel)
+    cap_dist = sim.scn.negotiation.max_deal_size
+    cap = int(max(1, round(sim.draw("negotiation:size", cap_dist)))) if cap_dist else None
+    try:
+        # who refuses to deal over a nationality it does not acknowledge
+        avail = {tr: n for tr, n in available_transfers(sim, members, t0).items()}
+        if cap is not None:
+            avail = {tr: min(n, cap) for tr, n in avail.items()}
+        agenda = build_agenda(members, avail, _weights(sim, members, list(avail), t0),
+                              sim.scn.parties, sim.allies)
+        refusal = _refusal(sim, members, agenda)
+        proposer_pos = members.index(initiator)
+        while True:
+            scn = sim.scn
+            tau = env.now - t0
+            if tau >= min(scn.parties[q].deadline for q in members):
+                tk.outcome = "deadline"
+                break
+            q = members[proposer_pos]
+            asp = _aspiration(sim, tk, q, tau)
+            x = make_offer(agenda, proposer_pos, asp)
+            tk.offers += 1
+            sim.counters["offers"] += 1
+            sim.record(env.now, "offer", talks=tk.id, by=ids[proposer_pos], channel=channel,
+                       transfers=_describe(sim, agenda, x))
+            delay, arrived = _relay(sim, channel)
+            yield env.timeout(delay)
+            tk.rounds += 1
+            if not arrived:
+                tk.lost += 1
+                sim.counters["rounds_lost"] += 1
+                sim.record(env.now, "lost", talks=tk.id, channel=channel, by=ids[proposer_pos])
+                continue
+            if refusal is not None:
+                tk.outcome = "refused"
+                sim.counters["talks_refused"] += 1
+                sim.record(env.now, "refused", talks=tk.id, party=refusal[0],
+                           nationality=refusal[1])
+                break
+            tau = env.now - t0
+            u = agenda.utility(x)
+            asps = np.ones(len(members))
+            for pos, r in enumerate(members):
+                if pos == proposer_pos:
+                    asps[pos] = -np.inf
+                    continue
+                tk.received[r].append(float(u[pos]))
+                asps[pos] = _aspiration(sim, tk, r, tau)
+            ok = accepts(agenda, x, asps)
+            if ok.all():
+                tk.outcome = "agreed"
+                deal_id = sim.next_id("deal")
+                tk.deal_id = deal_id
+                sim.record(env.now, "agreed", talks=tk.id, deal=deal_id, parties=ids,
+                           transfers=_describe(sim, agenda, x))
+                env.process(execute(sim, deal_id, tk, agenda.transfers(x)))
+                break
+            if sim.uniform("negotiation:breakdown") < scn.negotiation.breakdown_risk:
+                tk.outcome = "breakdown"
+                sim.counters["breakdowns"] += 1
+                sim.record(env.now, "breakdown", talks=tk.id)
+                break
+            if tk.rounds >= scn.negotiation.max_rounds:
+                tk.outcome = "exhausted"
+                sim.record(env.now, "exhausted", talks=tk.id)
+                break
+            # the first party that said no makes the counter-offer
+            rejecters = [pos for pos in range(len(members)) if not ok[pos] and pos != proposer_pos]
+            proposer_pos = rejecters[0] if rejecters else (proposer_pos + 1) % len(members)
+        if tk.outcome == "deadline":
+            sim.counters["deadlines"] += 1
+            sim.record(env.now, "deadline", talks=tk.id)
+    finally:
+        tk.closed = env.now
+        sim.active_sets.discard(members)
+        if channel != "direct":
+            sim.busy[channel] -= 1
+        if tk.outcome != "agreed":
+            sim.cooldown_until[members] = env.now + sim.draw(
+                "negotiation:cooldown", sim.scn.negotiation.cooldown)
+
+
+def _aspiration(sim: Simulation, tk: Talks, q: int, tau: float) -> float:
+    party = sim.scn.parties[q]
+    state = ConcessionState(tau, party.deadline, party.reservation, tk.received[q])
+    return aspiration(party.strategy, state)
+
+
+def _refusal(sim: Simulation, members: tuple[int, ...], agenda: Agenda) -> tuple[str, str] | None:
+    nats = agenda.nationalities()
+    for q in members:
+        ack = sim.scn.parties[q].acknowledges
+        for n in sorted(nats):
+            nid = sim.scn.parties[n].id
+            if ack.get(nid, True) is False:
+                return sim.scn.parties[q].id, nid
+    return None
+
+
+def _describe(sim: Simulation, agenda: Agenda, x: np.ndarray) -> list[tuple[str, str, str, int]]:
+    pid = sim.party_ids
+    return [(pid[tr.holder], pid[tr.nat], pid[tr.dest], n)
+            for tr, n in sorted(agenda.transfers(x).items(),
+                                key=lambda kv: (kv[0].holder, kv[0].nat, kv[0].dest))]
+
+
+# ---------------------------------------------------------------------------- deals
+def execute(sim: Simulation, deal_id: int, tk: Talks, transfers: dict[Transfer, int]) -> Proc:
+    """Prepare the handover; it may collapse (less often under a guarantor); then hand over."""
+    env = sim.env
+    scn = sim.scn
+    agreed = env.now
+    yield env.timeout(sim.draw("negotiation:preparation", scn.negotiation.preparation))
+    scn = sim.scn
+    p_collapse = scn.negotiation.collapse
+    guaranteed = tk.channel != "direct" and scn.intermediary(tk.channel).guarantee
+    if guaranteed:
+        p_collapse *= scn.negotiation.guarantee_factor
+    deal = {"deal": deal_id, "talks": tk.id, "agreed": agreed, "channel": tk.channel,
+            "parties": [sim.party_ids[q] for q in tk.parties], "guaranteed": guaranteed}
+    if sim.uniform("negotiation:collapse") < p_collapse:
+        sim.counters["deals_collapsed"] += 1
+        deal.update(outcome="collapsed", day=env.now, moved=0)
+        sim.deals.append(deal)
+        sim.record(env.now, "collapsed", deal=deal_id, talks=tk.id)
+        sim.cooldown_until[tk.parties] = env.now + sim.draw(
+            "negotiation:cooldown", scn.negotiation.cooldown)
+        return
+    moved = []
+    total = 0
+    for tr, n in sorted(transfers.items(), key=lambda kv: (kv[0].holder, kv[0].nat, kv[0].dest)):
+        k = hand_over(sim, tr, n, deal_id)
+        total += k
+        moved.append((sim.party_ids[tr.holder], sim.party_ids[tr.nat], sim.party_ids[tr.dest], k))
+    sim.counters["deals"] += 1
+    if sim.first_deal_day is None:
+        sim.first_deal_day = env.now
+    deal.update(outcome="executed", day=env.now, moved=total, transfers=moved)
+    sim.deals.append(deal)
+    sim.record(env.now, "executed", deal=deal_id, talks=tk.id, transfers=moved)
+
+
+def hand_over(sim: Simulation, tr: Transfer, n: int, deal_id: int) -> int:
+    """Move up to ``n`` prisoners now: wounded first if either side insists, then longest held."""
+    t = sim.env.now
+    tab = sim.table
+    c = tab.cols
+    m = tab.held_mask(t) & (c["holder"] == tr.holder) & (c["nat"] == tr.nat)
+    pref = tab.pref_at(t)
+    if tr.resettle:
+        m &= pref == 2 + tr.dest
+    elif sim.flags_honours[tr.holder]:
+        m &= pref == RETURN
+    idx = np.flatnonzero(m)
+    if len(idx) == 0:
+        return 0
+    parties = sim.scn.parties
+    if parties[tr.holder].norms.wounded_first or parties[tr.dest].norms.wounded_first:
+        order = np.lexsort((idx, c["t_cap"][idx], ~c["wounded"][idx]))
+    else:
+        order = np.lexsort((idx, c["t_cap"][idx]))
+    chosen = idx[order[:n]]
+    c["t_deal"][chosen] = t
+    c["deal_fate"][chosen] = RESETTLED if tr.resettle else REPATRIATED
+    c["dest"][chosen] = tr.dest
+    c["deal_id"][chosen] = deal_id
+    return len(chosen)
+
+
+# ---------------------------------------------------------------------------- timeline
+def timeline(sim: Simulation, phases: list[tuple[float, Any]]) -> Proc:
+    """Apply each dated change of the scenario at its day."""
+    for day, state in phases:
+        if day > sim.env.now:
+            yield sim.env.timeout(day - sim.env.now)
+        sim.change_phase(state)

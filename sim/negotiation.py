@@ -1,0 +1,212 @@
+"""Offers, deals and acceptance as pure functions (no SimPy, no randomness).
+
+Talks among a set of parties are over an *agenda*: lines, each a bundle of transfers
+(holder → destination of prisoners of one nationality) in fixed proportions, with a bound on how
+many units of it are available. Every party values one unit of a line linearly (own nationals
+home, an ally's nationals home, a defector taken in, minus chips given up), weighted by the
+categories of the prisoners concerned. Values are normalised per party to 0..1 over the agenda
+(0 = its worst deal, 1 = its best), which is the scale of aspirations and reservations.
+
+Norms shape the agenda: ``all_for_all`` turns it into one all-or-nothing line; ``one_for_one``
+pairs what a party gives with what it gets so every unit is balanced for it. An offer by a party
+at aspiration ``a`` is the deal that gives the others the most (sum of their normalised values)
+while keeping the proposer at ``a`` or above: a one-constraint linear programme over a box,
+solved exactly by a greedy (fractional-knapsack) pass, then rounded in the proposer's favour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import gcd
+
+import numpy as np
+
+from sim.schema import Party
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """Prisoners of nationality ``nat`` moving from ``holder`` to ``dest``.
+
+    ``resettle`` is False for repatriation (``dest`` is the home party ``nat``) and True for
+    resettlement with a party offering asylum."""
+
+    holder: int
+    nat: int
+    dest: int
+    resettle: bool = False
+
+
+@dataclass
+class Line:
+    """A bundle: each unit moves ``count`` prisoners of each of its transfers."""
+
+    parts: tuple[tuple[Transfer, int], ...]
+    bound: int
+
+
+@dataclass
+class Agenda:
+    parties: tuple[int, ...]
+    lines: list[Line]
+    values: np.ndarray  # (n_parties, n_lines) raw value of one unit to each party
+    d: np.ndarray = field(init=False)  # normalised value per unit
+    e: np.ndarray = field(init=False)  # normalised value of the empty deal
+
+    def __post_init__(self) -> None:
+        self.renormalise()
+
+    def renormalise(self) -> None:
+        m = self.bounds()
+        v = self.values
+        lo = (np.minimum(v, 0.0) * m).sum(axis=1)
+        hi = (np.maximum(v, 0.0) * m).sum(axis=1)
+        rng = hi - lo
+        safe = np.where(rng > 0, rng, 1.0)
+        self.d = np.where(rng[:, None] > 0, v / safe[:, None], 0.0)
+        self.e = np.where(rng > 0, -lo / safe, 1.0)
+
+    def bounds(self) -> np.ndarray:
+        return np.asarray([ln.bound for ln in self.lines], dtype=float)
+
+    def utility(self, x: np.ndarray) -> np.ndarray:
+        """Normalised value of deal ``x`` (units per line) to each party, 0..1."""
+        return self.d @ x + self.e
+
+    def is_empty(self) -> bool:
+        return not self.lines or all(ln.bound <= 0 for ln in self.lines)
+
+    def transfers(self, x: np.ndarray) -> dict[Transfer, int]:
+        """Prisoners per transfer in deal ``x``."""
+        out: dict[Transfer, int] = {}
+        for units, line in zip(x, self.lines, strict=True):
+            if units <= 0:
+                continue
+            for tr, k in line.parts:
+                out[tr] = out.get(tr, 0) + int(units) * k
+        return out
+
+    def nationalities(self) -> set[int]:
+        return {tr.nat for ln in self.lines if ln.bound > 0 for tr, _ in ln.parts}
+
+
+def unit_value(party: Party, q: int, tr: Transfer, weight: float, allies: set[int]) -> float:
+    """Value to party ``q`` of one prisoner moving by ``tr`` (weight = category multiplier)."""
+    v = 0.0
+    if tr.holder == q:
+        v -= party.values.chip
+    if tr.dest == q:
+        v += party.values.defector if tr.resettle else party.values.own
+    elif not tr.resettle and tr.nat in allies:
+        v += party.values.ally
+    return v * weight
+
+
+def _net(line: Line, q: int, allies: set[int]) -> int:
+    """Gets minus gives for party ``q`` per unit (gets: own or ally nationals coming home)."""
+    net = 0
+    for tr, k in line.parts:
+        if tr.resettle:
+            continue
+        if tr.holder == q:
+            net -= k
+        if tr.dest == q or tr.nat in allies:
+            net += k
+    return net
+
+
+def pair_one_for_one(lines: list[Line], q: int, allies: set[int]) -> list[Line]:
+    """Rebuild ``lines`` so every unit gives party ``q`` as many as it gets back."""
+    keep: list[Line] = []
+    pos: list[list] = []
+    neg: list[list] = []
+    for ln in lines:
+        n = _net(ln, q, allies)
+        if n == 0:
+            keep.append(ln)
+        elif n > 0:
+            pos.append([ln, n, ln.bound])
+        else:
+            neg.append([ln, -n, ln.bound])
+    i = j = 0
+    while i < len(pos) and j < len(neg):
+        lp, a, cap_p = pos[i]
+        ln_, b, cap_n = neg[j]
+        g = gcd(a, b)
+        ua, ub = b // g, a // g  # units of positive line, units of negative line per composite
+        units = min(cap_p // ua, cap_n // ub)
+        if units > 0:
+            parts: dict[Transfer, int] = {}
+            for tr, k in lp.parts:
+                parts[tr] = parts.get(tr, 0) + k * ua
+            for tr, k in ln_.parts:
+                parts[tr] = parts.get(tr, 0) + k * ub
+            keep.append(Line(tuple(parts.items()), int(units)))
+        pos[i][2] -= units * ua
+        neg[j][2] -= units * ub
+        if pos[i][2] < ua:
+            i += 1
+        if neg[j][2] < ub:
+            j += 1
+    return keep
+
+
+def build_agenda(
+    participants: tuple[int, ...],
+    available: dict[Transfer, int],
+    weights: dict[tuple[int, Transfer], float],
+    parties: list[Party],
+    allies: list[set[int]],
+) -> Agenda:
+    """The lines of talks among ``participants``, with every participant's norms applied."""
+    lines = [Line(((tr, 1),), n) for tr, n in available.items() if n > 0]
+    if any(parties[q].norms.all_for_all for q in participants) and lines:
+        lines = [Line(tuple((ln.parts[0][0], ln.bound) for ln in lines), 1)]
+    for q in participants:
+        if parties[q].norms.one_for_one:
+            lines = pair_one_for_one(lines, q, allies[q])
+    lines = [ln for ln in lines if ln.bound > 0]
+    values = np.zeros((len(participants), len(lines)))
+    for a, q in enumerate(participants):
+        for b, ln in enumerate(lines):
+            values[a, b] = sum(
+                k * unit_value(parties[q], q, tr, weights.get((q, tr), 1.0), allies[q])
+                for tr, k in ln.parts
+            )
+    return Agenda(participants, lines, values)
+
+
+def make_offer(agenda: Agenda, proposer: int, aspiration: float) -> np.ndarray:
+    """Units per line: the best deal for the others that keeps ``proposer`` (position in
+    ``agenda.parties``) at ``aspiration`` or above, rounded in the proposer's favour."""
+    m = agenda.bounds()
+    dp = agenda.d[proposer]
+    others = np.delete(agenda.d, proposer, axis=0)
+    c = others.sum(axis=0) if len(others) else np.zeros_like(dp)
+    x = np.where((c > 0) | ((c == 0) & (dp > 0)), m, 0.0)
+    deficit = aspiration - (dp @ x + agenda.e[proposer])
+    if deficit > 1e-12:
+        up = (dp > 0) & (x < m)
+        down = (dp < 0) & (x > 0)
+        movable = up | down
+        gain = np.abs(dp)
+        cost = np.where(up, -c, c)
+        idx = np.flatnonzero(movable)
+        order = idx[np.lexsort((idx, cost[idx] / gain[idx]))]
+        for i in order:
+            room = m[i] - x[i] if up[i] else x[i]
+            need = deficit / gain[i]
+            step = min(room, need)
+            x[i] += step if up[i] else -step
+            deficit -= step * gain[i]
+            if deficit <= 1e-12:
+                break
+        x = np.where(dp > 0, np.ceil(x - 1e-9), np.floor(x + 1e-9))
+    return np.clip(x, 0, m)
+
+
+def accepts(agenda: Agenda, x: np.ndarray, aspirations: np.ndarray) -> np.ndarray:
+    """Which parties accept deal ``x`` given their current aspirations (empty deals never)."""
+    if not np.any(x > 0):
+        return np.zeros(len(agenda.parties), dtype=bool)
+    return agenda.utility(x) >= aspirations - 1e-9

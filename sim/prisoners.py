@@ -1,0 +1,344 @@
+"""The prisoner table: every prisoner of one run as columns of numpy arrays.
+
+Captures, deaths, wish changes, humanitarian releases and asylum grants are draws from known
+distributions, so they are drawn in blocks when a source starts (and redrawn from ``t`` when a
+timeline change alters them) and stored as *times*. Decisions read the state at time ``t`` from
+these arrays (``held_mask``); only deal executions write to them (``t_deal``). A prisoner's exit
+is the first of death, exogenous release (``t_exo``) and deal (``t_deal``), so conservation
+``initial_held + captured = repatriated + resettled + died + held`` holds by construction and is
+checked by ``census``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.dists import Fixed
+from sim.schema import CaptureStream, Holding, Scenario
+
+INF = np.inf
+
+# fates
+HELD, REPATRIATED, RESETTLED, DIED = 0, 1, 2, 3
+FATE_NAMES = ("held", "repatriated", "resettled", "died")
+
+# wishes: 0 return, 1 stay, 2 + k resettle to party k
+RETURN, STAY = 0, 1
+
+
+def pref_code(key: str, party_index: dict[str, int]) -> int:
+    if key == "return":
+        return RETURN
+    if key == "stay":
+        return STAY
+    return 2 + party_index[key.split(":", 1)[1]]
+
+
+def pref_name(code: int, party_ids: list[str]) -> str:
+    if code == RETURN:
+        return "return"
+    if code == STAY:
+        return "stay"
+    return f"resettle:{party_ids[code - 2]}"
+
+
+COLUMNS: dict[str, type] = {
+    "source": np.int16,  # index of holding (negative: -1-i) or capture stream (i)
+    "holder": np.int16,
+    "nat": np.int16,
+    "t_cap": np.float64,
+    "wounded": np.bool_,
+    "severe": np.bool_,
+    "cat": np.int16,
+    "pref0": np.int16,
+    "pref1": np.int16,
+    "drift_e": np.float64,  # unit exposure until the wish changes
+    "death_e": np.float64,  # unit exposure until death
+    "hum_delay": np.float64,
+    "asy_delay": np.float64,
+    "t_drift": np.float64,
+    "t_death": np.float64,
+    "t_exo": np.float64,
+    "exo_fate": np.int8,
+    "t_deal": np.float64,
+    "deal_fate": np.int8,
+    "dest": np.int16,
+    "deal_id": np.int32,
+}
+
+
+@dataclass
+class Incidents:
+    """Capture incidents of one stream: when, how many taken alive, how many died instead."""
+
+    t: np.ndarray
+    taken: np.ndarray
+    wounded: np.ndarray
+    self_destructed: np.ndarray
+
+
+class PrisonerTable:
+    """Column store of prisoners; rows are only appended or (future captures) replaced."""
+
+    def __init__(self) -> None:
+        self.cols: dict[str, np.ndarray] = {k: np.empty(0, dtype=v) for k, v in COLUMNS.items()}
+        self.categories: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.cols["t_cap"])
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        cols = self.__dict__.get("cols")
+        if cols is not None and name in cols:
+            return cols[name]
+        raise AttributeError(name)
+
+    def category_index(self, name: str) -> int:
+        if name not in self.categories:
+            self.categories.append(name)
+        return self.categories.index(name)
+
+    def append(self, block: dict[str, np.ndarray]) -> None:
+        n = len(block["t_cap"])
+        for k, dtype in COLUMNS.items():
+            col = block.get(k)
+            if col is None:
+                col = _default(k, n)
+            self.cols[k] = np.concatenate([self.cols[k], np.asarray(col, dtype=dtype)])
+
+    def drop(self, mask: np.ndarray) -> None:
+        keep = ~mask
+        for k in self.cols:
+            self.cols[k] = self.cols[k][keep]
+
+    # ------------------------------------------------------------------ state at time t
+    def t_exit(self) -> np.ndarray:
+        return np.minimum(np.minimum(self.cols["t_death"], self.cols["t_exo"]), self.cols["t_deal"])
+
+    def held_mask(self, t: float) -> np.ndarray:
+        c = self.cols
+        return (c["t_cap"] <= t) & (self.t_exit() > t)
+
+    def pref_at(self, t: float) -> np.ndarray:
+        c = self.cols
+        return np.where(c["t_drift"] <= t, c["pref1"], c["pref0"])
+
+    def fates(self, t: float) -> np.ndarray:
+        """Fate code of every prisoner as of time t (HELD for not yet exited or not captured)."""
+        c = self.cols
+        t_exit = self.t_exit()
+        fate = np.full(len(self), HELD, dtype=np.int8)
+        exited = t_exit <= t
+        died = exited & (c["t_death"] <= np.minimum(c["t_exo"], c["t_deal"]))
+        by_exo = exited & ~died & (c["t_exo"] <= c["t_deal"])
+        by_deal = exited & ~died & ~by_exo
+        fate[died] = DIED
+        fate[by_exo] = c["exo_fate"][by_exo]
+        fate[by_deal] = c["deal_fate"][by_deal]
+        return fate
+
+    def census(self, t: float) -> dict[str, int]:
+        """Counts at time t, with conservation checked: raises AssertionError if it fails."""
+        c = self.cols
+        initial = c["source"] < 0
+        present = c["t_cap"] <= t
+        fate = self.fates(t)
+        out = {
+            "initial_held": int(initial.sum()),
+            "captured": int((present & ~initial).sum()),
+            "repatriated": int((present & (fate == REPATRIATED)).sum()),
+            "resettled": int((present & (fate == RESETTLED)).sum()),
+            "died": int((present & (fate == DIED)).sum()),
+            "held": int((present & (fate == HELD)).sum()),
+        }
+        lhs = out["initial_held"] + out["captured"]
+        rhs = out["repatriated"] + out["resettled"] + out["died"] + out["held"]
+        if lhs != rhs:
+            raise AssertionError(f"conservation broken at t={t}: {lhs} != {rhs} ({out})")
+        if int(self.held_mask(t).sum()) != out["held"]:
+            raise AssertionError(f"held count inconsistent at t={t}")
+        return out
+
+
+def _default(k: str, n: int) -> np.ndarray:
+    if k in ("t_drift", "t_death", "t_exo", "t_deal", "drift_e", "death_e"):
+        return np.full(n, INF)
+    if k in ("dest", "deal_id"):
+        return np.full(n, -1)
+    if k in ("hum_delay", "asy_delay"):
+        return np.zeros(n)
+    return np.zeros(n, dtype=COLUMNS[k])
+
+
+# ---------------------------------------------------------------------- drawing sources
+def _categorical(rng: np.random.Generator, shares: dict[str, float], n: int,
+                 table: PrisonerTable) -> np.ndarray:
+    names = list(shares)
+    p = np.asarray([shares[k] for k in names], dtype=float)
+    codes = np.asarray([table.category_index(k) for k in names], dtype=np.int16)
+    if len(names) == 1:
+        return np.full(n, codes[0], dtype=np.int16)
+    return codes[rng.choice(len(names), size=n, p=p / p.sum())]
+
+
+def _prefs(rng: np.random.Generator, shares: dict[str, float], n: int,
+           party_index: dict[str, int]) -> np.ndarray:
+    names = list(shares)
+    codes = np.asarray([pref_code(k, party_index) for k in names], dtype=np.int16)
+    if len(names) == 1:
+        return np.full(n, codes[0], dtype=np.int16)
+    p = np.asarray([shares[k] for k in names], dtype=float)
+    return codes[rng.choice(len(names), size=n, p=p / p.sum())]
+
+
+def person_block(
+    scn: Scenario,
+    table: PrisonerTable,
+    party_index: dict[str, int],
+    rng_people: np.random.Generator,
+    rng_captivity: np.random.Generator,
+    t_cap: np.ndarray,
+    *,
+    source: int,
+    holder: str,
+    nationality: str,
+    wounded_share: float,
+    categories: dict[str, float],
+    preferences: dict[str, float],
+) -> dict[str, np.ndarray]:
+    """Draw everything about ``len(t_cap)`` new prisoners (who they are, what will happen)."""
+    n = len(t_cap)
+    cap = scn.captivity
+    wounded = rng_people.random(n) < wounded_share
+    severe = wounded & (rng_people.random(n) < cap.severe_share)
+    cat = _categorical(rng_people, categories, n, table)
+    pref0 = _prefs(rng_people, preferences, n, party_index)
+    # captivity draws on their own stream: changing hazards never shifts who is captured
+    death_e = rng_captivity.standard_exponential(n)
+    drift_e = rng_captivity.standard_exponential(n)
+    pref1 = _prefs(rng_captivity, cap.preference_drift.to, n, party_index)
+    hum_delay = cap.humanitarian_delay.sample(rng_captivity, n)
+    asy_delay = cap.asylum_delay.sample(rng_captivity, n)
+    return {
+        "source": np.full(n, source),
+        "holder": np.full(n, party_index[holder]),
+        "nat": np.full(n, party_index[nationality]),
+        "t_cap": t_cap,
+        "wounded": wounded,
+        "severe": severe,
+        "cat": cat,
+        "pref0": pref0,
+        "pref1": pref1,
+        "death_e": death_e,
+        "drift_e": drift_e,
+        "hum_delay": hum_delay,
+        "asy_delay": asy_delay,
+    }
+
+
+def holding_block(scn: Scenario, table: PrisonerTable, party_index: dict[str, int], i: int,
+                  h: Holding, rng_people: np.random.Generator,
+                  rng_captivity: np.random.Generator) -> dict[str, np.ndarray]:
+    t_cap = np.full(h.count, min(h.captured, 0.0))
+    return person_block(
+        scn, table, party_index, rng_people, rng_captivity, t_cap, source=-1 - i,
+        holder=h.holder, nationality=h.nationality, wounded_share=h.wounded_share,
+        categories=h.categories, preferences=h.preferences,
+    )
+
+
+def capture_times(stream: CaptureStream, t_from: float, horizon: float,
+                  rng: np.random.Generator) -> np.ndarray:
+    """Incident times of a piecewise-constant-rate Poisson process on [t_from, horizon]."""
+    chunks = []
+    phases = stream.rate
+    for k, ph in enumerate(phases):
+        a = max(ph.from_, t_from)
+        b = phases[k + 1].from_ if k + 1 < len(phases) else horizon
+        b = min(b, horizon)
+        if b <= a or ph.per_day <= 0:
+            continue
+        n = rng.poisson(ph.per_day * (b - a))
+        chunks.append(np.sort(rng.uniform(a, b, n)))
+    return np.concatenate(chunks) if chunks else np.empty(0)
+
+
+def stream_block(scn: Scenario, table: PrisonerTable, party_index: dict[str, int], i: int,
+                 stream: CaptureStream, t_from: float, rng_people: np.random.Generator,
+                 rng_captivity: np.random.Generator) -> tuple[dict[str, np.ndarray], Incidents]:
+    """Draw the captures of ``stream`` from ``t_from`` to the horizon."""
+    times = capture_times(stream, t_from, scn.horizon, rng_people)
+    if isinstance(stream.batch, Fixed):
+        sizes = np.full(len(times), max(1, round(stream.batch.value)), dtype=np.int64)
+    else:
+        sizes = np.maximum(1, np.rint(stream.batch.sample(rng_people, len(times)))).astype(np.int64)
+    if stream.self_destruct > 0:
+        taken = rng_people.binomial(sizes, 1.0 - stream.self_destruct)
+    else:
+        taken = sizes
+    t_cap = np.repeat(times, taken)
+    block = person_block(
+        scn, table, party_index, rng_people, rng_captivity, t_cap, source=i,
+        holder=stream.captor, nationality=stream.nationality,
+        wounded_share=stream.wounded_share, categories=stream.categories,
+        preferences=stream.preferences,
+    )
+    idx = np.repeat(np.arange(len(times)), taken)
+    wounded = np.bincount(idx, weights=block["wounded"], minlength=len(times)).astype(np.int64)
+    return block, Incidents(times, taken.astype(np.int64), wounded, (sizes - taken).astype(np.int64))
+
+
+# ---------------------------------------------------------------------- derived times
+def apply_captivity(scn: Scenario, table: PrisonerTable, rows: np.ndarray | slice,
+                    t_from: float) -> None:
+    """(Re)compute death and wish-change times of ``rows`` from their unit exposures, counting
+    exposure from ``max(t_from, t_cap, 0)``; earlier exposure must already be deducted."""
+    c = table.cols
+    hz = scn.captivity.death_hazard
+    start = np.maximum(np.maximum(c["t_cap"][rows], t_from), 0.0)
+    h = np.where(c["wounded"][rows], hz.wounded, hz.healthy)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c["t_death"][rows] = np.where(h > 0, start + c["death_e"][rows] / h, INF)
+        r = scn.captivity.preference_drift.rate
+        c["t_drift"][rows] = start + c["drift_e"][rows] / r if r > 0 else INF
+
+
+def consume_exposure(scn: Scenario, table: PrisonerTable, rows: np.ndarray, since: float,
+                     t: float) -> None:
+    """Deduct exposure used from ``since`` (the last rebase) to ``t`` under the current rates,
+    before the rates change at ``t``."""
+    c = table.cols
+    hz = scn.captivity.death_hazard
+    start = np.maximum(np.maximum(c["t_cap"][rows], 0.0), since)
+    used = np.maximum(t - start, 0.0)
+    h = np.where(c["wounded"][rows], hz.wounded, hz.healthy)
+    c["death_e"][rows] = c["death_e"][rows] - used * h
+    c["drift_e"][rows] = c["drift_e"][rows] - used * scn.captivity.preference_drift.rate
+
+
+def apply_exogenous(scn: Scenario, table: PrisonerTable, party_flags: tuple[np.ndarray, ...],
+                    rows: np.ndarray | slice, t_from: float) -> None:
+    """(Re)compute exogenous exits: humanitarian release of the severely wounded by holders that
+    do it, and asylum granted by holders that offer it to prisoners who wish to stay. A release
+    whose time has passed when a holder adopts the policy happens at ``t_from``."""
+    humanitarian, asylum, honours = party_flags
+    c = table.cols
+    holder = c["holder"][rows]
+    t_cap = np.maximum(c["t_cap"][rows], 0.0)
+    t_drift = c["t_drift"][rows]
+    pref0, pref1 = c["pref0"][rows], c["pref1"][rows]
+    # humanitarian release
+    t_h = t_cap + c["hum_delay"][rows]
+    pref_h = np.where(t_drift <= t_h, pref1, pref0)
+    ok_h = c["severe"][rows] & humanitarian[holder] & ((pref_h == RETURN) | ~honours[holder])
+    # asylum for those who wish to stay, from when they wish it
+    t_stay = np.where(pref0 == STAY, t_cap, np.where(pref1 == STAY, t_drift, INF))
+    t_a = t_stay + c["asy_delay"][rows]
+    still = np.where(pref0 == STAY, (pref1 == STAY) | (t_drift > t_a), True)
+    ok_a = asylum[holder] & np.isfinite(t_stay) & still
+    th = np.where(ok_h, np.maximum(t_h, t_from), INF)
+    ta = np.where(ok_a, np.maximum(t_a, t_from), INF)
+    c["t_exo"][rows] = np.minimum(th, ta)
+    c["exo_fate"][rows] = np.where(th <= ta, REPATRIATED, RESETTLED)
