@@ -13,3 +13,18 @@ try:
     __version__ = version("pxsim")
 except PackageNotFoundError:  # running from a source tree without install
     __version__ = "0.0.0+local"
+
+from sim.errors import ScenarioError
+from sim.experiment import run_replications
+from sim.scenario import load_scenario, loads_scenario
+from sim.simulation import RunResult, Simulation
+
+__all__ = [
+    "RunResult",
+    "ScenarioError",
+    "Simulation",
+    "__version__",
+    "load_scenario",
+    "loads_scenario",
+    "run_replications",
+]
