@@ -163,14 +163,16 @@ def _score(agenda: Agenda) -> float:
 
 
 def try_open(sim: Simulation, p: int) -> None:
-    """Party ``p`` looks for the most promising talks it can open now and opens them."""
+    """Party ``p`` opens the most promising talks it can open now: candidates ranked by joint
+    potential, skipping those in cool-down or already running; the first with a channel wins.
+    If no candidate has any channel, or all channels are busy, that is recorded."""
     t = sim.env.now
     everyone = tuple(range(sim.n_parties))
     avail_all = available_transfers(sim, everyone, t)
     if not avail_all:
         return
-    best: tuple[float, tuple[int, ...], Agenda] | None = None
-    for members in candidate_sets(sim, p, avail_all):
+    ranked: list[tuple[float, int, tuple[int, ...]]] = []
+    for k, members in enumerate(candidate_sets(sim, p, avail_all)):
         if sim.cooldown_until.get(members, -1.0) > t or members in sim.active_sets:
             continue
         avail = {tr: n for tr, n in avail_all.items()
@@ -179,38 +181,49 @@ def try_open(sim: Simulation, p: int) -> None:
                               sim.scn.parties, sim.allies)
         if agenda.is_empty() or agenda.values[members.index(p)].max(initial=0.0) <= 0:
             continue
-        score = _score(agenda)
-        if best is None or score > best[0] + 1e-12:
-            best = (score, members, agenda)
-    if best is None:
+        ack = sim.scn.parties[p].acknowledges
+        if any(ack.get(sim.party_ids[n], True) is False for n in agenda.nationalities()):
+            continue  # it will not itself propose talks naming people it denies are there
+        ranked.append((-_score(agenda), k, members))
+    if not ranked:
         return
-    _, members, agenda = best
-    channel = choose_channel(sim, members)
-    if channel is None:
+    ranked.sort()
+    busy: list[tuple[int, ...]] = []
+    for _, _, members in ranked:
+        channel = choose_channel(sim, members)
+        if channel == "busy":
+            busy.append(members)
+        elif channel is not None:
+            sim.env.process(talks(sim, p, members, channel))
+            return
+    ids = [sim.party_ids[q] for q in ranked[0][2]]
+    if busy:
+        connecting = [m.id for m in sim.scn.intermediaries
+                      if set(sim.party_ids[q] for q in busy[0]) <= set(m.connects)]
+        sim.record(t, "channel_busy", parties=[sim.party_ids[q] for q in busy[0]],
+                   intermediaries=connecting)
+        sim.counters["talks_channel_busy"] += 1
         return
-    sim.env.process(talks(sim, p, members, channel))
+    sim.record(t, "no_channel", parties=ids)
+    sim.counters["talks_no_channel"] += 1
+    members = ranked[0][2]
+    sim.cooldown_until[members] = t + sim.draw("negotiation:cooldown", sim.scn.negotiation.cooldown)
 
 
 def choose_channel(sim: Simulation, members: tuple[int, ...]) -> str | None:
-    """Direct if every pair talks directly, else the first intermediary connecting all of them
-    with free capacity. Records why talks could not start."""
+    """"direct" if every pair talks directly, else the first intermediary connecting all of
+    them with free capacity, "busy" if all connecting ones are full, None if none connects."""
     scn = sim.scn
-    ids = [scn.parties[q].id for q in members]
     if all(sim.direct[a, b] for a in members for b in members if a < b):
         return "direct"
-    connecting = [m for m in scn.intermediaries if set(ids) <= set(m.connects)]
-    t = sim.env.now
+    ids = {scn.parties[q].id for q in members}
+    connecting = [m for m in scn.intermediaries if ids <= set(m.connects)]
     if not connecting:
-        sim.record(t, "no_channel", parties=ids)
-        sim.counters["talks_no_channel"] += 1
-        sim.cooldown_until[members] = t + sim.draw("negotiation:cooldown", scn.negotiation.cooldown)
         return None
     for m in connecting:
         if sim.busy.get(m.id, 0) < m.capacity:
             return m.id
-    sim.record(t, "channel_busy", parties=ids, intermediaries=[m.id for m in connecting])
-    sim.counters["talks_channel_busy"] += 1
-    return None
+    return "busy"
 
 
 # ---------------------------------------------------------------------------- talks

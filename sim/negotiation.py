@@ -93,7 +93,8 @@ class Agenda:
 def unit_value(party: Party, q: int, tr: Transfer, weight: float, allies: set[int]) -> float:
     """Value to party ``q`` of one prisoner moving by ``tr`` (weight = category multiplier)."""
     v = 0.0
-    if tr.holder == q:
+    if tr.holder == q and not (tr.resettle and party.honours_preferences):
+        # a prisoner who refuses to go home is no chip for a holder that honours his wish
         v -= party.values.chip
     if tr.dest == q:
         v += party.values.defector if tr.resettle else party.values.own
@@ -128,6 +129,9 @@ def pair_one_for_one(lines: list[Line], q: int, allies: set[int]) -> list[Line]:
             pos.append([ln, n, ln.bound])
         else:
             neg.append([ln, -n, ln.bound])
+    # scarce lines first, so a handful of special prisoners is not crowded out by a mass line
+    pos.sort(key=lambda e: e[2])
+    neg.sort(key=lambda e: e[2])
     i = j = 0
     while i < len(pos) and j < len(neg):
         lp, a, cap_p = pos[i]

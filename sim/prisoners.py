@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.dists import Fixed
-from sim.schema import CaptureStream, Holding, Scenario
+from sim.schema import CaptureStream, Holding, PreferenceDrift, Scenario
 
 INF = np.inf
 
@@ -55,6 +55,7 @@ COLUMNS: dict[str, type] = {
     "pref0": np.int16,
     "pref1": np.int16,
     "drift_e": np.float64,  # unit exposure until the wish changes
+    "drift_rate": np.float64,  # per day
     "death_e": np.float64,  # unit exposure until death
     "hum_delay": np.float64,
     "asy_delay": np.float64,
@@ -207,6 +208,7 @@ def person_block(
     wounded_share: float,
     categories: dict[str, float],
     preferences: dict[str, float],
+    drift: PreferenceDrift | None,
 ) -> dict[str, np.ndarray]:
     """Draw everything about ``len(t_cap)`` new prisoners (who they are, what will happen)."""
     n = len(t_cap)
@@ -218,7 +220,8 @@ def person_block(
     # captivity draws on their own stream: changing hazards never shifts who is captured
     death_e = rng_captivity.standard_exponential(n)
     drift_e = rng_captivity.standard_exponential(n)
-    pref1 = _prefs(rng_captivity, cap.preference_drift.to, n, party_index)
+    drift = drift or cap.preference_drift
+    pref1 = _prefs(rng_captivity, drift.to, n, party_index)
     hum_delay = cap.humanitarian_delay.sample(rng_captivity, n)
     asy_delay = cap.asylum_delay.sample(rng_captivity, n)
     return {
@@ -233,6 +236,7 @@ def person_block(
         "pref1": pref1,
         "death_e": death_e,
         "drift_e": drift_e,
+        "drift_rate": np.full(n, drift.rate),
         "hum_delay": hum_delay,
         "asy_delay": asy_delay,
     }
@@ -245,7 +249,7 @@ def holding_block(scn: Scenario, table: PrisonerTable, party_index: dict[str, in
     return person_block(
         scn, table, party_index, rng_people, rng_captivity, t_cap, source=-1 - i,
         holder=h.holder, nationality=h.nationality, wounded_share=h.wounded_share,
-        categories=h.categories, preferences=h.preferences,
+        categories=h.categories, preferences=h.preferences, drift=h.preference_drift,
     )
 
 
@@ -283,7 +287,7 @@ def stream_block(scn: Scenario, table: PrisonerTable, party_index: dict[str, int
         scn, table, party_index, rng_people, rng_captivity, t_cap, source=i,
         holder=stream.captor, nationality=stream.nationality,
         wounded_share=stream.wounded_share, categories=stream.categories,
-        preferences=stream.preferences,
+        preferences=stream.preferences, drift=stream.preference_drift,
     )
     idx = np.repeat(np.arange(len(times)), taken)
     wounded = np.bincount(idx, weights=block["wounded"], minlength=len(times)).astype(np.int64)
@@ -301,8 +305,8 @@ def apply_captivity(scn: Scenario, table: PrisonerTable, rows: np.ndarray | slic
     h = np.where(c["wounded"][rows], hz.wounded, hz.healthy)
     with np.errstate(divide="ignore", invalid="ignore"):
         c["t_death"][rows] = np.where(h > 0, start + c["death_e"][rows] / h, INF)
-        r = scn.captivity.preference_drift.rate
-        c["t_drift"][rows] = start + c["drift_e"][rows] / r if r > 0 else INF
+        r = c["drift_rate"][rows]
+        c["t_drift"][rows] = np.where(r > 0, start + c["drift_e"][rows] / r, INF)
 
 
 def consume_exposure(scn: Scenario, table: PrisonerTable, rows: np.ndarray, since: float,
@@ -315,7 +319,21 @@ def consume_exposure(scn: Scenario, table: PrisonerTable, rows: np.ndarray, sinc
     used = np.maximum(t - start, 0.0)
     h = np.where(c["wounded"][rows], hz.wounded, hz.healthy)
     c["death_e"][rows] = c["death_e"][rows] - used * h
-    c["drift_e"][rows] = c["drift_e"][rows] - used * scn.captivity.preference_drift.rate
+    c["drift_e"][rows] = c["drift_e"][rows] - used * c["drift_rate"][rows]
+
+
+def drift_rates(scn: Scenario, table: PrisonerTable, rows: np.ndarray) -> None:
+    """Per-prisoner wish-change rate from its source's drift, else the scenario default."""
+    c = table.cols
+    src = c["source"][rows]
+    rates = np.full(len(src), scn.captivity.preference_drift.rate)
+    for i, h in enumerate(scn.holdings):
+        if h.preference_drift is not None:
+            rates[src == -1 - i] = h.preference_drift.rate
+    for i, s in enumerate(scn.capture_streams):
+        if s.preference_drift is not None:
+            rates[src == i] = s.preference_drift.rate
+    c["drift_rate"][rows] = rates
 
 
 def apply_exogenous(scn: Scenario, table: PrisonerTable, party_flags: tuple[np.ndarray, ...],

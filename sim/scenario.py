@@ -409,6 +409,8 @@ def check_references(scn: Scenario) -> list[tuple[PathT, str]]:
             problems.append(((*base, "nationality"),
                              f"a party cannot hold its own nationals ({h.holder!r})"))
         check_prefs(h.preferences, (*base, "preferences"), h.holder)
+        if h.preference_drift is not None:
+            check_prefs(h.preference_drift.to, (*base, "preference_drift", "to"), h.holder)
         check_shares(h.categories, (*base, "categories"))
     for s in scn.capture_streams:
         base = ("capture_streams", s.id)
@@ -419,6 +421,8 @@ def check_references(scn: Scenario) -> list[tuple[PathT, str]]:
                              f"a capture stream's captor cannot capture its own nationals "
                              f"({s.captor!r})"))
         check_prefs(s.preferences, (*base, "preferences"), s.captor)
+        if s.preference_drift is not None:
+            check_prefs(s.preference_drift.to, (*base, "preference_drift", "to"), s.captor)
         check_shares(s.categories, (*base, "categories"))
     check_prefs(scn.captivity.preference_drift.to, ("captivity", "preference_drift", "to"), None)
     ids_seen: set[str] = set()

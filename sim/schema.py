@@ -163,6 +163,13 @@ Preferences = dict[str, Annotated[float, Field(ge=0)]]
 PREFERENCES_HELP = "share of prisoners by wish: return, stay, resettle:PARTY (shares sum to 1)"
 
 
+class PreferenceDrift(Model):
+    """A prisoner's wish may change once: after an exponential time, to a new draw from `to`."""
+
+    rate: float = Field(0.0, ge=0, le=1, description="per day")
+    to: Preferences = Field(default_factory=lambda: {"return": 1.0}, description=PREFERENCES_HELP)
+
+
 class Holding(Model):
     """Prisoners already held at the start."""
 
@@ -176,6 +183,9 @@ class Holding(Model):
     )
     preferences: Preferences = Field(
         default_factory=lambda: {"return": 1.0}, description=PREFERENCES_HELP
+    )
+    preference_drift: PreferenceDrift | None = Field(
+        None, description="wish change of these prisoners (default: captivity.preference_drift)"
     )
 
 
@@ -215,6 +225,9 @@ class CaptureStream(Model):
     preferences: Preferences = Field(
         default_factory=lambda: {"return": 1.0}, description=PREFERENCES_HELP
     )
+    preference_drift: PreferenceDrift | None = Field(
+        None, description="wish change of these prisoners (default: captivity.preference_drift)"
+    )
 
     @field_validator("rate")
     @classmethod
@@ -230,13 +243,6 @@ class DeathHazard(Model):
 
     healthy: float = Field(0.0, ge=0, le=1, description="per day, not wounded")
     wounded: float = Field(0.0, ge=0, le=1, description="per day, wounded")
-
-
-class PreferenceDrift(Model):
-    """A prisoner's wish may change once: after an exponential time, to a new draw from `to`."""
-
-    rate: float = Field(0.0, ge=0, le=1, description="per day")
-    to: Preferences = Field(default_factory=lambda: {"return": 1.0}, description=PREFERENCES_HELP)
 
 
 class Captivity(Model):

@@ -26,6 +26,7 @@ from sim.prisoners import (
     apply_captivity,
     apply_exogenous,
     consume_exposure,
+    drift_rates,
     holding_block,
     stream_block,
 )
@@ -201,12 +202,14 @@ class Simulation:
         old = self.scn
         tab = self.table
         alive = np.flatnonzero(tab.t_exit() > t)
-        cap_changed = old.captivity != new.captivity
-        if cap_changed:
+        rates_changed = (old.captivity != new.captivity or old.holdings != new.holdings
+                         or old.capture_streams != new.capture_streams)
+        if rates_changed:  # use up exposure at the old rates, continue at the new ones
             consume_exposure(old, tab, alive, self._rebased, t)
         self.scn = new
         self._set_flags()
-        if cap_changed:
+        if rates_changed:
+            drift_rates(new, tab, alive)
             apply_captivity(new, tab, alive, t)
             self._rebased = t
         for i, (so, sn) in enumerate(zip(old.capture_streams, new.capture_streams, strict=True)):
