@@ -83,9 +83,12 @@ def available_transfers(sim: Simulation, members: tuple[int, ...], t: float) -> 
             out[Transfer(h, na, na, False)] = int(n)
     # resettlement: wish to go to a member offering asylum
     dest = pref.astype(np.int64) - 2
-    res = (dest >= 0)
+    res = dest >= 0
     if res.any():
-        res &= member_mask[np.clip(dest, 0, sim.n_parties - 1)] & sim.flags_asylum[np.clip(dest, 0, sim.n_parties - 1)]
+        res &= (
+            member_mask[np.clip(dest, 0, sim.n_parties - 1)]
+            & sim.flags_asylum[np.clip(dest, 0, sim.n_parties - 1)]
+        )
     if res.any():
         keys, counts = np.unique(
             (holder[res].astype(np.int64) * 4096 + nat[res]) * 4096 + dest[res], return_counts=True
@@ -97,8 +100,9 @@ def available_transfers(sim: Simulation, members: tuple[int, ...], t: float) -> 
     return out
 
 
-def _weights(sim: Simulation, members: tuple[int, ...], transfers: list[Transfer],
-             t: float) -> dict[tuple[int, Transfer], float]:
+def _weights(
+    sim: Simulation, members: tuple[int, ...], transfers: list[Transfer], t: float
+) -> dict[tuple[int, Transfer], float]:
     """Mean category weight of each transfer's prisoners, as each member values them."""
     out: dict[tuple[int, Transfer], float] = {}
     if all(sim.uniform_weights[q] for q in members):
@@ -112,7 +116,9 @@ def _weights(sim: Simulation, members: tuple[int, ...], transfers: list[Transfer
         for q in members:
             if sim.uniform_weights[q]:
                 continue
-            w = sim.category_weights(q)[cats] * np.where(wnd, sim.scn.parties[q].wounded_weight, 1.0)
+            w = sim.category_weights(q)[cats] * np.where(
+                wnd, sim.scn.parties[q].wounded_weight, 1.0
+            )
             out[(q, tr)] = float(w.mean()) if len(w) else 1.0
     return out
 
@@ -148,9 +154,14 @@ def candidate_sets(sim: Simulation, p: int, avail: dict[Transfer, int]) -> list[
                 if len(ext) < limit:
                     ext.add(h2)
         for tr in sorted(avail, key=lambda tr: (tr.holder, tr.nat, tr.dest)):
-            if tr.holder in ext and not tr.resettle and tr.nat not in ext and len(ext) < limit:
-                if any(tr.nat in sim.allies[q] for q in ext):
-                    ext.add(tr.nat)
+            if (
+                tr.holder in ext
+                and not tr.resettle
+                and tr.nat not in ext
+                and len(ext) < limit
+                and any(tr.nat in sim.allies[q] for q in ext)
+            ):
+                ext.add(tr.nat)
         key = tuple(sorted(ext))
         if key not in sets:
             sets.append(key)
@@ -175,10 +186,12 @@ def try_open(sim: Simulation, p: int) -> None:
     for k, members in enumerate(candidate_sets(sim, p, avail_all)):
         if sim.cooldown_until.get(members, -1.0) > t or members in sim.active_sets:
             continue
-        avail = {tr: n for tr, n in avail_all.items()
-                 if tr.holder in members and tr.dest in members}
-        agenda = build_agenda(members, avail, _weights(sim, members, list(avail), t),
-                              sim.scn.parties, sim.allies)
+        avail = {
+            tr: n for tr, n in avail_all.items() if tr.holder in members and tr.dest in members
+        }
+        agenda = build_agenda(
+            members, avail, _weights(sim, members, list(avail), t), sim.scn.parties, sim.allies
+        )
         if agenda.is_empty() or agenda.values[members.index(p)].max(initial=0.0) <= 0:
             continue
         ack = sim.scn.parties[p].acknowledges
@@ -198,10 +211,17 @@ def try_open(sim: Simulation, p: int) -> None:
             return
     ids = [sim.party_ids[q] for q in ranked[0][2]]
     if busy:
-        connecting = [m.id for m in sim.scn.intermediaries
-                      if set(sim.party_ids[q] for q in busy[0]) <= set(m.connects)]
-        sim.record(t, "channel_busy", parties=[sim.party_ids[q] for q in busy[0]],
-                   intermediaries=connecting)
+        connecting = [
+            m.id
+            for m in sim.scn.intermediaries
+            if set(sim.party_ids[q] for q in busy[0]) <= set(m.connects)
+        ]
+        sim.record(
+            t,
+            "channel_busy",
+            parties=[sim.party_ids[q] for q in busy[0]],
+            intermediaries=connecting,
+        )
         sim.counters["talks_channel_busy"] += 1
         return
     sim.record(t, "no_channel", parties=ids)
@@ -211,7 +231,7 @@ def try_open(sim: Simulation, p: int) -> None:
 
 
 def choose_channel(sim: Simulation, members: tuple[int, ...]) -> str | None:
-    """"direct" if every pair talks directly, else the first intermediary connecting all of
+    """ "direct" if every pair talks directly, else the first intermediary connecting all of
     them with free capacity, "busy" if all connecting ones are full, None if none connects."""
     scn = sim.scn
     if all(sim.direct[a, b] for a in members for b in members if a < b):
@@ -250,8 +270,14 @@ def talks(sim: Simulation, initiator: int, members: tuple[int, ...], channel: st
     if channel != "direct":
         sim.busy[channel] = sim.busy.get(channel, 0) + 1
     sim.counters["negotiations"] += 1
-    sim.record(t0, "open", talks=tk.id, parties=ids, initiator=ids[members.index(initiator)],
-               channel=channel)
+    sim.record(
+        t0,
+        "open",
+        talks=tk.id,
+        parties=ids,
+        initiator=ids[members.index(initiator)],
+        channel=channel,
+    )
     cap_dist = sim.scn.negotiation.max_deal_size
     cap = int(max(1, round(sim.draw("negotiation:size", cap_dist)))) if cap_dist else None
     try:
@@ -259,8 +285,9 @@ def talks(sim: Simulation, initiator: int, members: tuple[int, ...], channel: st
         avail = {tr: n for tr, n in available_transfers(sim, members, t0).items()}
         if cap is not None:
             avail = {tr: min(n, cap) for tr, n in avail.items()}
-        agenda = build_agenda(members, avail, _weights(sim, members, list(avail), t0),
-                              sim.scn.parties, sim.allies)
+        agenda = build_agenda(
+            members, avail, _weights(sim, members, list(avail), t0), sim.scn.parties, sim.allies
+        )
         refusal = _refusal(sim, members, agenda)
         proposer_pos = members.index(initiator)
         while True:
@@ -274,8 +301,14 @@ def talks(sim: Simulation, initiator: int, members: tuple[int, ...], channel: st
             x = make_offer(agenda, proposer_pos, asp)
             tk.offers += 1
             sim.counters["offers"] += 1
-            sim.record(env.now, "offer", talks=tk.id, by=ids[proposer_pos], channel=channel,
-                       transfers=_describe(sim, agenda, x))
+            sim.record(
+                env.now,
+                "offer",
+                talks=tk.id,
+                by=ids[proposer_pos],
+                channel=channel,
+                transfers=_describe(sim, agenda, x),
+            )
             delay, arrived = _relay(sim, channel)
             yield env.timeout(delay)
             tk.rounds += 1
@@ -287,8 +320,9 @@ def talks(sim: Simulation, initiator: int, members: tuple[int, ...], channel: st
             if refusal is not None:
                 tk.outcome = "refused"
                 sim.counters["talks_refused"] += 1
-                sim.record(env.now, "refused", talks=tk.id, party=refusal[0],
-                           nationality=refusal[1])
+                sim.record(
+                    env.now, "refused", talks=tk.id, party=refusal[0], nationality=refusal[1]
+                )
                 break
             tau = env.now - t0
             u = agenda.utility(x)
@@ -304,8 +338,14 @@ def talks(sim: Simulation, initiator: int, members: tuple[int, ...], channel: st
                 tk.outcome = "agreed"
                 deal_id = sim.next_id("deal")
                 tk.deal_id = deal_id
-                sim.record(env.now, "agreed", talks=tk.id, deal=deal_id, parties=ids,
-                           transfers=_describe(sim, agenda, x))
+                sim.record(
+                    env.now,
+                    "agreed",
+                    talks=tk.id,
+                    deal=deal_id,
+                    parties=ids,
+                    transfers=_describe(sim, agenda, x),
+                )
                 env.process(execute(sim, deal_id, tk, agenda.transfers(x)))
                 break
             if sim.uniform("negotiation:breakdown") < scn.negotiation.breakdown_risk:
@@ -330,7 +370,8 @@ def talks(sim: Simulation, initiator: int, members: tuple[int, ...], channel: st
             sim.busy[channel] -= 1
         if tk.outcome != "agreed":
             sim.cooldown_until[members] = env.now + sim.draw(
-                "negotiation:cooldown", sim.scn.negotiation.cooldown)
+                "negotiation:cooldown", sim.scn.negotiation.cooldown
+            )
 
 
 def _aspiration(sim: Simulation, tk: Talks, q: int, tau: float) -> float:
@@ -352,9 +393,12 @@ def _refusal(sim: Simulation, members: tuple[int, ...], agenda: Agenda) -> tuple
 
 def _describe(sim: Simulation, agenda: Agenda, x: np.ndarray) -> list[tuple[str, str, str, int]]:
     pid = sim.party_ids
-    return [(pid[tr.holder], pid[tr.nat], pid[tr.dest], n)
-            for tr, n in sorted(agenda.transfers(x).items(),
-                                key=lambda kv: (kv[0].holder, kv[0].nat, kv[0].dest))]
+    return [
+        (pid[tr.holder], pid[tr.nat], pid[tr.dest], n)
+        for tr, n in sorted(
+            agenda.transfers(x).items(), key=lambda kv: (kv[0].holder, kv[0].nat, kv[0].dest)
+        )
+    ]
 
 
 # ---------------------------------------------------------------------------- deals
@@ -369,15 +413,22 @@ def execute(sim: Simulation, deal_id: int, tk: Talks, transfers: dict[Transfer, 
     guaranteed = tk.channel != "direct" and scn.intermediary(tk.channel).guarantee
     if guaranteed:
         p_collapse *= scn.negotiation.guarantee_factor
-    deal = {"deal": deal_id, "talks": tk.id, "agreed": agreed, "channel": tk.channel,
-            "parties": [sim.party_ids[q] for q in tk.parties], "guaranteed": guaranteed}
+    deal: dict[str, Any] = {
+        "deal": deal_id,
+        "talks": tk.id,
+        "agreed": agreed,
+        "channel": tk.channel,
+        "parties": [sim.party_ids[q] for q in tk.parties],
+        "guaranteed": guaranteed,
+    }
     if sim.uniform("negotiation:collapse") < p_collapse:
         sim.counters["deals_collapsed"] += 1
         deal.update(outcome="collapsed", day=env.now, moved=0)
         sim.deals.append(deal)
         sim.record(env.now, "collapsed", deal=deal_id, talks=tk.id)
         sim.cooldown_until[tk.parties] = env.now + sim.draw(
-            "negotiation:cooldown", scn.negotiation.cooldown)
+            "negotiation:cooldown", scn.negotiation.cooldown
+        )
         return
     moved = []
     total = 0

@@ -67,31 +67,52 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def scenario_opts(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--set", dest="overrides", action="append", default=[],
-                       metavar="PATH=VALUE",
-                       help="change a scenario value before validation, e.g. "
-                       "parties.russia.reservation=0.4 (repeatable; list items by id)")
+        p.add_argument(
+            "--set",
+            dest="overrides",
+            action="append",
+            default=[],
+            metavar="PATH=VALUE",
+            help="change a scenario value before validation, e.g. "
+            "parties.russia.reservation=0.4 (repeatable; list items by id)",
+        )
 
     run = sub.add_parser(
-        "run", help="run a scenario many times, print the outcome table, write outputs",
+        "run",
+        help="run a scenario many times, print the outcome table, write outputs",
         description="Run replications of SCENARIO, print the mean and 95%% interval of the "
         "main outcomes, and (with --out) write the output files.",
-        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG_RUN,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG_RUN,
     )
     run.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
-    run.add_argument("-n", "--replications", type=_positive_int, default=None,
-                     help="number of replications (default: the scenario's `replications`)")
-    run.add_argument("--seed", type=_seed, default=None,
-                     help="random seed (default: the scenario's `seed`)")
-    run.add_argument("--out", metavar="DIR", default=None,
-                     help="directory for runs.csv, parties.csv, timeseries.csv, summary.csv, "
-                     "manifest.json, scenario.resolved.yaml")
-    run.add_argument("--all-metrics", action="store_true",
-                     help="print every outcome metric, not just the main ones")
+    run.add_argument(
+        "-n",
+        "--replications",
+        type=_positive_int,
+        default=None,
+        help="number of replications (default: the scenario's `replications`)",
+    )
+    run.add_argument(
+        "--seed", type=_seed, default=None, help="random seed (default: the scenario's `seed`)"
+    )
+    run.add_argument(
+        "--out",
+        metavar="DIR",
+        default=None,
+        help="directory for runs.csv, parties.csv, timeseries.csv, summary.csv, "
+        "manifest.json, scenario.resolved.yaml",
+    )
+    run.add_argument(
+        "--all-metrics",
+        action="store_true",
+        help="print every outcome metric, not just the main ones",
+    )
     scenario_opts(run)
 
     val = sub.add_parser(
-        "validate", help="check scenario files and say what is wrong",
+        "validate",
+        help="check scenario files and say what is wrong",
         description="Check each SCENARIO file; print OK or the problem (file, line, field, what "
         "was expected). Exit 0 if all are valid, 2 otherwise.",
     )
@@ -99,21 +120,27 @@ def build_parser() -> argparse.ArgumentParser:
     scenario_opts(val)
 
     tr = sub.add_parser(
-        "trace", help="tell the dated story of one run",
+        "trace",
+        help="tell the dated story of one run",
         description="Run one replication and print what happened, dated: captures, talks, "
         "offers relayed, deals agreed, collapsed or executed, deaths, timeline changes.",
     )
     tr.add_argument("scenario", metavar="SCENARIO")
-    tr.add_argument("--replication", "-r", type=_seed, default=0,
-                    help="which replication to tell (default 0)")
+    tr.add_argument(
+        "--replication", "-r", type=_seed, default=0, help="which replication to tell (default 0)"
+    )
     tr.add_argument("--seed", type=_seed, default=None, help="random seed (default: scenario)")
-    tr.add_argument("--no-captures", action="store_true",
-                    help="leave out capture incidents and deaths (only talks and deals)")
+    tr.add_argument(
+        "--no-captures",
+        action="store_true",
+        help="leave out capture incidents and deaths (only talks and deals)",
+    )
     tr.add_argument("--limit", type=_positive_int, default=None, help="print at most N lines")
     scenario_opts(tr)
 
     sch = sub.add_parser(
-        "schema", help="print the scenario format reference (Markdown)",
+        "schema",
+        help="print the scenario format reference (Markdown)",
         description="Print the scenario format reference generated from the schema.",
     )
     sch.add_argument("--out", metavar="FILE", default=None, help="write to FILE instead")
@@ -135,13 +162,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
     batch = run_replications(scn, args.seed, args.replications)
     runs = runs_frame(batch)
     summary = summary_frame(runs)
-    print(f"{scn.name}: {batch.replications} replications, seed {batch.seed}, "
-          f"{scn.horizon:g} days from {scn.start_date.isoformat()}")
+    print(
+        f"{scn.name}: {batch.replications} replications, seed {batch.seed}, "
+        f"{scn.horizon:g} days from {scn.start_date.isoformat()}"
+    )
     print(format_table(summary, OUTCOME_COLUMNS if args.all_metrics else MAIN_METRICS))
     if args.out is not None:
         write_outputs(args.out, batch, source=args.scenario, overrides=list(args.overrides))
-        print(f"wrote {args.out}/ (runs.csv, parties.csv, timeseries.csv, summary.csv, "
-              f"manifest.json, scenario.resolved.yaml)")
+        print(
+            f"wrote {args.out}/ (runs.csv, parties.csv, timeseries.csv, summary.csv, "
+            f"manifest.json, scenario.resolved.yaml)"
+        )
     return EXIT_OK
 
 
@@ -156,10 +187,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             print(f"error: {exc}", file=sys.stderr)
             status = EXIT_USAGE
         else:
-            print(f"{path}: OK ({scn.name}: {len(scn.parties)} parties, "
-                  f"{len(scn.capture_streams)} capture streams, "
-                  f"{len(scn.intermediaries)} intermediaries, {len(scn.timeline)} timeline "
-                  f"changes)")
+            print(
+                f"{path}: OK ({scn.name}: {len(scn.parties)} parties, "
+                f"{len(scn.capture_streams)} capture streams, "
+                f"{len(scn.intermediaries)} intermediaries, {len(scn.timeline)} timeline "
+                f"changes)"
+            )
     return status
 
 
@@ -170,16 +203,19 @@ def _cmd_trace(args: argparse.Namespace) -> int:
 
     scn = load_scenario(args.scenario, args.overrides)
     seed = scn.seed if args.seed is None else args.seed
-    res = run_one(scn, seed, args.replication, keep_events=True,
-                  keep_prisoners=not args.no_captures)
+    res = run_one(
+        scn, seed, args.replication, keep_events=True, keep_prisoners=not args.no_captures
+    )
     if args.no_captures:
         res.incidents = {}
     print(f"{scn.name}: replication {args.replication}, seed {seed}")
     print(format_story(scn, res, args.limit))
     o = res.outcomes
-    print(f"-- at the horizon: {o['repatriated']} repatriated, {o['resettled']} resettled, "
-          f"{o['died']} died, {o['held_at_end']} still held; {o['deals']} deals, "
-          f"{o['deals_collapsed']} collapsed, {o['negotiations']} talks")
+    print(
+        f"-- at the horizon: {o['repatriated']} repatriated, {o['resettled']} resettled, "
+        f"{o['died']} died, {o['held_at_end']} still held; {o['deals']} deals, "
+        f"{o['deals_collapsed']} collapsed, {o['negotiations']} talks"
+    )
     return EXIT_OK
 
 
@@ -196,8 +232,7 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "trace": _cmd_trace,
-            "schema": _cmd_schema}
+COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "trace": _cmd_trace, "schema": _cmd_schema}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

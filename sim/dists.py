@@ -114,7 +114,7 @@ class Uniform(_Dist):
 
 
 class Poisson(_Dist):
-    """Poisson counts with the given mean; ``shift`` is added (e.g. shift 1 for batches of at least one)."""
+    """Poisson counts with the given mean; ``shift`` is added (shift 1: batches of at least 1)."""
 
     dist: Literal["poisson"]
     mean_: float = Field(alias="mean", ge=0, description="mean of the Poisson part")

@@ -27,8 +27,14 @@ class Batch:
         return len(self.runs)
 
 
-def run_one(scenario: Scenario, seed: int, replication: int, *, keep_events: bool = False,
-            keep_prisoners: bool = False) -> RunResult:
+def run_one(
+    scenario: Scenario,
+    seed: int,
+    replication: int,
+    *,
+    keep_events: bool = False,
+    keep_prisoners: bool = False,
+) -> RunResult:
     """One replication; heavy detail (events, incidents) dropped unless asked for."""
     res = Simulation(scenario, seed, replication, keep_prisoners=keep_prisoners).run()
     if not keep_events:
@@ -52,8 +58,9 @@ def run_replications(
     n = scenario.replications if replications is None else int(replications)
     batch = Batch(scenario, seed)
     for r in range(start, start + n):
-        batch.runs.append(run_one(scenario, seed, r, keep_events=keep_events,
-                                  keep_prisoners=keep_prisoners))
+        batch.runs.append(
+            run_one(scenario, seed, r, keep_events=keep_events, keep_prisoners=keep_prisoners)
+        )
         if progress is not None:
             progress(1)
     return batch

@@ -24,8 +24,14 @@ from sim.experiment import Batch
 from sim.results import parties_frame, runs_frame, summary_frame, timeseries_frame
 from sim.scenario import resolved_yaml, scenario_hash
 
-OUTPUT_FILES = ("runs.csv", "parties.csv", "timeseries.csv", "summary.csv", "manifest.json",
-                "scenario.resolved.yaml")
+OUTPUT_FILES = (
+    "runs.csv",
+    "parties.csv",
+    "timeseries.csv",
+    "summary.csv",
+    "manifest.json",
+    "scenario.resolved.yaml",
+)
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -67,8 +73,13 @@ def manifest(batch: Batch, source: str | None, overrides: list[str]) -> dict[str
     }
 
 
-def write_outputs(out_dir: str | Path, batch: Batch, *, source: str | None = None,
-                  overrides: list[str] | None = None) -> dict[str, pd.DataFrame]:
+def write_outputs(
+    out_dir: str | Path,
+    batch: Batch,
+    *,
+    source: str | None = None,
+    overrides: list[str] | None = None,
+) -> dict[str, pd.DataFrame]:
     """Write the output contract for ``batch`` into ``out_dir``; return the frames written."""
     out = Path(out_dir)
     runs = runs_frame(batch)

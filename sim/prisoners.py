@@ -174,8 +174,9 @@ def _default(k: str, n: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- drawing sources
-def _categorical(rng: np.random.Generator, shares: dict[str, float], n: int,
-                 table: PrisonerTable) -> np.ndarray:
+def _categorical(
+    rng: np.random.Generator, shares: dict[str, float], n: int, table: PrisonerTable
+) -> np.ndarray:
     names = list(shares)
     p = np.asarray([shares[k] for k in names], dtype=float)
     codes = np.asarray([table.category_index(k) for k in names], dtype=np.int16)
@@ -184,8 +185,9 @@ def _categorical(rng: np.random.Generator, shares: dict[str, float], n: int,
     return codes[rng.choice(len(names), size=n, p=p / p.sum())]
 
 
-def _prefs(rng: np.random.Generator, shares: dict[str, float], n: int,
-           party_index: dict[str, int]) -> np.ndarray:
+def _prefs(
+    rng: np.random.Generator, shares: dict[str, float], n: int, party_index: dict[str, int]
+) -> np.ndarray:
     names = list(shares)
     codes = np.asarray([pref_code(k, party_index) for k in names], dtype=np.int16)
     if len(names) == 1:
@@ -242,19 +244,36 @@ def person_block(
     }
 
 
-def holding_block(scn: Scenario, table: PrisonerTable, party_index: dict[str, int], i: int,
-                  h: Holding, rng_people: np.random.Generator,
-                  rng_captivity: np.random.Generator) -> dict[str, np.ndarray]:
+def holding_block(
+    scn: Scenario,
+    table: PrisonerTable,
+    party_index: dict[str, int],
+    i: int,
+    h: Holding,
+    rng_people: np.random.Generator,
+    rng_captivity: np.random.Generator,
+) -> dict[str, np.ndarray]:
     t_cap = np.full(h.count, min(h.captured, 0.0))
     return person_block(
-        scn, table, party_index, rng_people, rng_captivity, t_cap, source=-1 - i,
-        holder=h.holder, nationality=h.nationality, wounded_share=h.wounded_share,
-        categories=h.categories, preferences=h.preferences, drift=h.preference_drift,
+        scn,
+        table,
+        party_index,
+        rng_people,
+        rng_captivity,
+        t_cap,
+        source=-1 - i,
+        holder=h.holder,
+        nationality=h.nationality,
+        wounded_share=h.wounded_share,
+        categories=h.categories,
+        preferences=h.preferences,
+        drift=h.preference_drift,
     )
 
 
-def capture_times(stream: CaptureStream, t_from: float, horizon: float,
-                  rng: np.random.Generator) -> np.ndarray:
+def capture_times(
+    stream: CaptureStream, t_from: float, horizon: float, rng: np.random.Generator
+) -> np.ndarray:
     """Incident times of a piecewise-constant-rate Poisson process on [t_from, horizon]."""
     chunks = []
     phases = stream.rate
@@ -269,9 +288,16 @@ def capture_times(stream: CaptureStream, t_from: float, horizon: float,
     return np.concatenate(chunks) if chunks else np.empty(0)
 
 
-def stream_block(scn: Scenario, table: PrisonerTable, party_index: dict[str, int], i: int,
-                 stream: CaptureStream, t_from: float, rng_people: np.random.Generator,
-                 rng_captivity: np.random.Generator) -> tuple[dict[str, np.ndarray], Incidents]:
+def stream_block(
+    scn: Scenario,
+    table: PrisonerTable,
+    party_index: dict[str, int],
+    i: int,
+    stream: CaptureStream,
+    t_from: float,
+    rng_people: np.random.Generator,
+    rng_captivity: np.random.Generator,
+) -> tuple[dict[str, np.ndarray], Incidents]:
     """Draw the captures of ``stream`` from ``t_from`` to the horizon."""
     times = capture_times(stream, t_from, scn.horizon, rng_people)
     if isinstance(stream.batch, Fixed):
@@ -284,19 +310,31 @@ def stream_block(scn: Scenario, table: PrisonerTable, party_index: dict[str, int
         taken = sizes
     t_cap = np.repeat(times, taken)
     block = person_block(
-        scn, table, party_index, rng_people, rng_captivity, t_cap, source=i,
-        holder=stream.captor, nationality=stream.nationality,
-        wounded_share=stream.wounded_share, categories=stream.categories,
-        preferences=stream.preferences, drift=stream.preference_drift,
+        scn,
+        table,
+        party_index,
+        rng_people,
+        rng_captivity,
+        t_cap,
+        source=i,
+        holder=stream.captor,
+        nationality=stream.nationality,
+        wounded_share=stream.wounded_share,
+        categories=stream.categories,
+        preferences=stream.preferences,
+        drift=stream.preference_drift,
     )
     idx = np.repeat(np.arange(len(times)), taken)
     wounded = np.bincount(idx, weights=block["wounded"], minlength=len(times)).astype(np.int64)
-    return block, Incidents(times, taken.astype(np.int64), wounded, (sizes - taken).astype(np.int64))
+    return block, Incidents(
+        times, taken.astype(np.int64), wounded, (sizes - taken).astype(np.int64)
+    )
 
 
 # ---------------------------------------------------------------------- derived times
-def apply_captivity(scn: Scenario, table: PrisonerTable, rows: np.ndarray | slice,
-                    t_from: float) -> None:
+def apply_captivity(
+    scn: Scenario, table: PrisonerTable, rows: np.ndarray | slice, t_from: float
+) -> None:
     """(Re)compute death and wish-change times of ``rows`` from their unit exposures, counting
     exposure from ``max(t_from, t_cap, 0)``; earlier exposure must already be deducted."""
     c = table.cols
@@ -309,8 +347,9 @@ def apply_captivity(scn: Scenario, table: PrisonerTable, rows: np.ndarray | slic
         c["t_drift"][rows] = np.where(r > 0, start + c["drift_e"][rows] / r, INF)
 
 
-def consume_exposure(scn: Scenario, table: PrisonerTable, rows: np.ndarray, since: float,
-                     t: float) -> None:
+def consume_exposure(
+    scn: Scenario, table: PrisonerTable, rows: np.ndarray, since: float, t: float
+) -> None:
     """Deduct exposure used from ``since`` (the last rebase) to ``t`` under the current rates,
     before the rates change at ``t``."""
     c = table.cols
@@ -336,8 +375,13 @@ def drift_rates(scn: Scenario, table: PrisonerTable, rows: np.ndarray) -> None:
     c["drift_rate"][rows] = rates
 
 
-def apply_exogenous(scn: Scenario, table: PrisonerTable, party_flags: tuple[np.ndarray, ...],
-                    rows: np.ndarray | slice, t_from: float) -> None:
+def apply_exogenous(
+    scn: Scenario,
+    table: PrisonerTable,
+    party_flags: tuple[np.ndarray, ...],
+    rows: np.ndarray | slice,
+    t_from: float,
+) -> None:
     """(Re)compute exogenous exits: humanitarian release of the severely wounded by holders that
     do it, and asylum granted by holders that offer it to prisoners who wish to stay. A release
     whose time has passed when a holder adopts the policy happens at ``t_from``."""

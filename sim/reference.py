@@ -33,8 +33,16 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("timeline[]: TimelineChange", schema.TimelineChange),
 ]
 
-DIST_CLASSES = [dists.Fixed, dists.Exponential, dists.Lognormal, dists.Gamma, dists.Uniform,
-                dists.Poisson, dists.Geometric, dists.Empirical]
+DIST_CLASSES: list[type[BaseModel]] = [
+    dists.Fixed,
+    dists.Exponential,
+    dists.Lognormal,
+    dists.Gamma,
+    dists.Uniform,
+    dists.Poisson,
+    dists.Geometric,
+    dists.Empirical,
+]
 
 INTRO = """\
 # Scenario format reference
@@ -61,8 +69,10 @@ def _type_name(ann: Any) -> str:
         meta = get_args(ann)[1:]
         if any(getattr(m, "discriminator", None) == "dist" for m in meta):
             return "distribution"
-        if any("BeforeValidator" in type(m).__name__ and getattr(m, "func", None)
-               is schema._to_day for m in meta):
+        if any(
+            "BeforeValidator" in type(m).__name__ and getattr(m, "func", None) is schema._to_day
+            for m in meta
+        ):
             return "day"
         if base is schema.StrategySpec:
             return "strategy"
@@ -77,7 +87,8 @@ def _type_name(ann: Any) -> str:
     if isinstance(ann, type) and issubclass(ann, BaseModel):
         return ann.__name__
     return {float: "number", int: "integer", str: "text", bool: "true/false"}.get(
-        ann, getattr(ann, "__name__", str(ann)))
+        ann, getattr(ann, "__name__", str(ann))
+    )
 
 
 def _default(f: FieldInfo) -> str:
@@ -101,8 +112,14 @@ def _default(f: FieldInfo) -> str:
 def _constraints(f: FieldInfo) -> str:
     out = []
     for m in f.metadata:
-        for attr, sym in (("ge", "≥"), ("gt", ">"), ("le", "≤"), ("lt", "<"),
-                          ("min_length", "min items"), ("max_length", "max length")):
+        for attr, sym in (
+            ("ge", "≥"),
+            ("gt", ">"),
+            ("le", "≤"),
+            ("lt", "<"),
+            ("min_length", "min items"),
+            ("max_length", "max length"),
+        ):
             v = getattr(m, attr, None)
             if v is not None:
                 out.append(f"{sym} {v}")
@@ -121,8 +138,7 @@ def _table(model: type[BaseModel]) -> str:
             tname = "distribution"
         elif tname.startswith("list of RatePhase"):
             tname = "number or list of RatePhase"
-        rows.append(f"| `{key}` | {tname} | {_default(f)} | "
-                    f"{_constraints(f)} | {desc} |")
+        rows.append(f"| `{key}` | {tname} | {_default(f)} | {_constraints(f)} | {desc} |")
     return "\n".join(rows)
 
 
@@ -133,13 +149,18 @@ def reference_markdown() -> str:
     for title, model in SECTIONS:
         doc = (model.__doc__ or "").strip().splitlines()[0]
         parts.append(f"## {title}\n\n{doc}\n\n{_table(model)}\n")
-    parts.append("## Distributions\n\nWritten as a mapping with a `dist` tag, e.g. "
-                 "`{dist: exponential, mean: 14}`.\n")
+    parts.append(
+        "## Distributions\n\nWritten as a mapping with a `dist` tag, e.g. "
+        "`{dist: exponential, mean: 14}`.\n"
+    )
     for cls in DIST_CLASSES:
         tag = get_args(cls.model_fields["dist"].annotation)[0]
         doc = (cls.__doc__ or "").strip()
         parts.append(f"### `{tag}`\n\n{doc}\n\n{_table(cls)}\n")
-    parts.append("## Strategies\n\nChosen by name (`strategy: boulware` or "
-                 "`strategy: {name: boulware, e: 0.1}`); registered in `sim/strategies.py`: "
-                 + ", ".join(f"`{n}`" for n in sorted(STRATEGIES)) + ".\n")
+    parts.append(
+        "## Strategies\n\nChosen by name (`strategy: boulware` or "
+        "`strategy: {name: boulware, e: 0.1}`); registered in `sim/strategies.py`: "
+        + ", ".join(f"`{n}`" for n in sorted(STRATEGIES))
+        + ".\n"
+    )
     return "\n".join(parts)

@@ -17,8 +17,17 @@ from sim.experiment import Batch
 from sim.simulation import OUTCOME_COLUMNS, PARTY_COLUMNS
 
 MAIN_METRICS = (
-    "captured", "repatriated", "resettled", "died", "held_at_end", "died_avoiding_capture",
-    "negotiations", "deals", "deals_collapsed", "first_deal_day", "mean_days_held",
+    "captured",
+    "repatriated",
+    "resettled",
+    "died",
+    "held_at_end",
+    "died_avoiding_capture",
+    "negotiations",
+    "deals",
+    "deals_collapsed",
+    "first_deal_day",
+    "mean_days_held",
 )
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -28,8 +37,11 @@ def runs_frame(batch: Batch) -> pd.DataFrame:
     """One row per replication: scenario, replication, seed, then every outcome."""
     rows = []
     for r in batch.runs:
-        row: dict[str, object] = {"scenario": r.scenario, "replication": r.replication,
-                                  "seed": r.seed}
+        row: dict[str, object] = {
+            "scenario": r.scenario,
+            "replication": r.replication,
+            "seed": r.seed,
+        }
         row.update({k: r.outcomes[k] for k in OUTCOME_COLUMNS})
         rows.append(row)
     df = pd.DataFrame(rows, columns=["scenario", "replication", "seed", *OUTCOME_COLUMNS])
@@ -56,22 +68,32 @@ def timeseries_frame(batch: Batch) -> pd.DataFrame:
     frames = []
     keys = sorted({k for r in batch.runs for k in r.held_series})
     for holder, nat in keys:
-        mat = np.stack([r.held_series.get((holder, nat), np.zeros(len(grid), dtype=np.int64))
-                        for r in batch.runs])
+        mat = np.stack(
+            [
+                r.held_series.get((holder, nat), np.zeros(len(grid), dtype=np.int64))
+                for r in batch.runs
+            ]
+        )
         frames.append(_quantile_frame(grid, dates, "held", holder, nat, mat))
     nats = sorted({k for r in batch.runs for k in r.repatriated_series})
     for nat in nats:
-        mat = np.stack([r.repatriated_series.get(nat, np.zeros(len(grid), dtype=np.int64))
-                        for r in batch.runs])
+        mat = np.stack(
+            [r.repatriated_series.get(nat, np.zeros(len(grid), dtype=np.int64)) for r in batch.runs]
+        )
         frames.append(_quantile_frame(grid, dates, "repatriated_cumulative", "", nat, mat))
     return pd.concat(frames, ignore_index=True)
 
 
-def _quantile_frame(grid: np.ndarray, dates: list[str], series: str, holder: str, nat: str,
-                    mat: np.ndarray) -> pd.DataFrame:
+def _quantile_frame(
+    grid: np.ndarray, dates: list[str], series: str, holder: str, nat: str, mat: np.ndarray
+) -> pd.DataFrame:
     q = np.quantile(mat, QUANTILES, axis=0)
     data: dict[str, object] = {
-        "day": grid, "date": dates, "series": series, "holder": holder, "nationality": nat,
+        "day": grid,
+        "date": dates,
+        "series": series,
+        "holder": holder,
+        "nationality": nat,
         "mean": mat.mean(axis=0),
     }
     for qq, row in zip(QUANTILES, q, strict=True):
@@ -86,24 +108,38 @@ def summarise(values: np.ndarray) -> dict[str, float]:
     n = len(v)
     if n == 0:
         nan = float("nan")
-        return {"mean": nan, "sd": nan, "ci_low": nan, "ci_high": nan, "p05": nan,
-                "p50": nan, "p95": nan, "n": 0}
+        return {
+            "mean": nan,
+            "sd": nan,
+            "ci_low": nan,
+            "ci_high": nan,
+            "p05": nan,
+            "p50": nan,
+            "p95": nan,
+            "n": 0,
+        }
     mean = float(v.mean())
     sd = float(v.std(ddof=1)) if n > 1 else 0.0
-    if n > 1 and sd > 0:
-        half = float(stats.t.ppf(0.975, n - 1)) * sd / np.sqrt(n)
-    else:
-        half = 0.0
+    half = float(stats.t.ppf(0.975, n - 1)) * sd / np.sqrt(n) if n > 1 and sd > 0 else 0.0
     p05, p50, p95 = (float(x) for x in np.quantile(v, [0.05, 0.5, 0.95]))
-    return {"mean": mean, "sd": sd, "ci_low": mean - half, "ci_high": mean + half,
-            "p05": p05, "p50": p50, "p95": p95, "n": n}
+    return {
+        "mean": mean,
+        "sd": sd,
+        "ci_low": mean - half,
+        "ci_high": mean + half,
+        "p05": p05,
+        "p50": p50,
+        "p95": p95,
+        "n": n,
+    }
 
 
 def summary_frame(runs: pd.DataFrame, metrics: Sequence[str] = OUTCOME_COLUMNS) -> pd.DataFrame:
     """One row per metric: mean, sd, ci_low, ci_high, p05, p50, p95, n."""
     rows = [{"metric": m, **summarise(runs[m].to_numpy(dtype=float))} for m in metrics]
-    return pd.DataFrame(rows, columns=["metric", "mean", "sd", "ci_low", "ci_high", "p05",
-                                       "p50", "p95", "n"])
+    return pd.DataFrame(
+        rows, columns=["metric", "mean", "sd", "ci_low", "ci_high", "p05", "p50", "p95", "n"]
+    )
 
 
 def format_table(summary: pd.DataFrame, metrics: Sequence[str] = MAIN_METRICS) -> str:

@@ -32,7 +32,17 @@ PathT = tuple[str | int, ...]
 
 # --------------------------------------------------------------------------- YAML reading
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps YAML 1.1 dates as dates and nothing else exotic."""
+    """SafeLoader whose impossible dates (2025-02-30) stay text, so validation can name the
+    field instead of the YAML library failing without one."""
+
+    def construct_yaml_timestamp(self, node: yaml.Node) -> Any:  # type: ignore[override]
+        try:
+            return super().construct_yaml_timestamp(node)  # type: ignore[arg-type]
+        except ValueError:
+            return self.construct_scalar(node)  # type: ignore[arg-type]
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
 
 
 def _expanded_size(node: yaml.Node, memo: dict[int, int], depth: int = 0) -> int:
@@ -57,6 +67,7 @@ def _expanded_size(node: yaml.Node, memo: dict[int, int], depth: int = 0) -> int
 
 
 def _line_map(node: yaml.Node, path: PathT, out: dict[PathT, int], source: str) -> None:
+    """Record the line of every value; list items with an ``id`` are addressed by it."""
     out.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         seen: set[Any] = set()
@@ -72,26 +83,23 @@ def _line_map(node: yaml.Node, path: PathT, out: dict[PathT, int], source: str) 
                     field=_fmt_path((*path, name)),
                 )
             seen.add(name)
-            out[(*path, name)] = k.start_mark.line + 1
+            out.setdefault((*path, name), k.start_mark.line + 1)
             _line_map(v, (*path, name), out, source)
-            if isinstance(v, yaml.SequenceNode):
-                for i, item in enumerate(v.value):
-                    ident = _node_id(item)
-                    if ident is not None:
-                        sub: dict[PathT, int] = {}
-                        _line_map(item, (*path, name, ident), sub, source)
-                        for p, ln in sub.items():
-                            out.setdefault(p, ln)
-                        out.setdefault((*path, name, i), item.start_mark.line + 1)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _line_map(item, (*path, i), out, source)
+            out.setdefault((*path, i), item.start_mark.line + 1)
+            ident = _node_id(item)
+            _line_map(item, (*path, ident if ident is not None else i), out, source)
 
 
 def _node_id(node: yaml.Node) -> str | None:
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
-            if isinstance(k, yaml.ScalarNode) and k.value == "id" and isinstance(v, yaml.ScalarNode):
+            if (
+                isinstance(k, yaml.ScalarNode)
+                and k.value == "id"
+                and isinstance(v, yaml.ScalarNode)
+            ):
                 return str(v.value)
     return None
 
@@ -107,9 +115,11 @@ def read_yaml(text_or_bytes: str | bytes, source: str) -> tuple[Any, dict[PathT,
         try:
             text = text_or_bytes.decode("utf-8")
         except UnicodeDecodeError as exc:
+            line = text_or_bytes[: exc.start].count(b"\n") + 1
             raise ScenarioError(
                 f"not valid UTF-8 text (byte {exc.start}); save the file as UTF-8",
                 source=source,
+                line=line,
             ) from None
     else:
         text = text_or_bytes
@@ -120,8 +130,9 @@ def read_yaml(text_or_bytes: str | bytes, source: str) -> tuple[Any, dict[PathT,
         try:
             node = loader.get_single_node()
             if node is None:
-                raise ScenarioError("the file is empty; expected a mapping of scenario fields",
-                                    source=source)
+                raise ScenarioError(
+                    "the file is empty; expected a mapping of scenario fields", source=source
+                )
             _expanded_size(node, {})
             lines: dict[PathT, int] = {}
             _line_map(node, (), lines, source)
@@ -161,7 +172,9 @@ def _fmt_path(path: Iterable[str | int]) -> str:
 def split_path(path: str) -> list[str]:
     parts = path.strip().split(".")
     if not path.strip() or any(p == "" for p in parts):
-        raise ValueError(f"malformed path {path!r}; expected dotted names like parties.russia.reservation")
+        raise ValueError(
+            f"malformed path {path!r}; expected dotted names like parties.russia.reservation"
+        )
     return parts
 
 
@@ -206,16 +219,14 @@ def set_path(data: dict[str, Any], path: str, value: Any) -> PathT:
                     node[seg] = {}
                 node = node[seg]
         else:
-            raise ValueError(
-                f"{_fmt_path(walked)} is a single value, so it has no field {seg!r}"
-            )
+            raise ValueError(f"{_fmt_path(walked)} is a single value, so it has no field {seg!r}")
     return tuple(walked)
 
 
 def parse_override(text: str) -> tuple[str, Any]:
     """``'a.b=1'`` → ``('a.b', 1)``; the value is read as a YAML value (number, bool, list…)."""
     if "=" not in text:
-        raise ValueError(f"--set {text!r}: expected PATH=VALUE, e.g. parties.russia.reservation=0.4")
+        raise ValueError("expected PATH=VALUE, e.g. parties.russia.reservation=0.4")
     path, raw = text.split("=", 1)
     split_path(path)
     try:
@@ -237,7 +248,7 @@ def _loc_to_path(loc: Sequence[str | int], data: Any) -> PathT:
             out.append(str(ident) if ident is not None else seg)
             node = item
         else:
-            if isinstance(seg, str) and seg.startswith("function-") or seg in (
+            if (isinstance(seg, str) and seg.startswith("function-")) or seg in (
                 "tagged-union[Fixed,Exponential,Lognormal,Gamma,Uniform,Poisson,Geometric,Empirical]",
             ):
                 continue
@@ -247,11 +258,19 @@ def _loc_to_path(loc: Sequence[str | int], data: Any) -> PathT:
 
 
 def _clean_loc(path: list[str | int]) -> list[str | int]:
-    dist_tags = {"fixed", "exponential", "lognormal", "gamma", "uniform", "poisson", "geometric",
-                 "empirical"}
+    dist_tags = {
+        "fixed",
+        "exponential",
+        "lognormal",
+        "gamma",
+        "uniform",
+        "poisson",
+        "geometric",
+        "empirical",
+    }
     out: list[str | int] = []
     for i, seg in enumerate(path):
-        if seg in dist_tags and i > 0 and i < len(path) - 1:
+        if seg in dist_tags and i > 0:
             continue  # discriminator branch name inside a path
         if seg in ("StrategySpec",):
             continue
@@ -259,7 +278,7 @@ def _clean_loc(path: list[str | int]) -> list[str | int]:
     return out
 
 
-def _describe_error(err: Mapping[str, Any]) -> str:
+def _describe_error(err: Mapping[str, Any], path: PathT = ()) -> str:
     typ = err.get("type", "")
     msg = str(err.get("msg", "invalid"))
     got = err.get("input")
@@ -273,15 +292,37 @@ def _describe_error(err: Mapping[str, Any]) -> str:
 
         return f"expected a distribution with `dist:` one of {', '.join(DIST_NAMES)}; got {got!r}"
     if typ in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        bounds = {"greater_than_equal": ">=", "less_than_equal": "<=", "greater_than": ">",
-                  "less_than": "<"}[typ]
+        bounds = {
+            "greater_than_equal": ">=",
+            "less_than_equal": "<=",
+            "greater_than": ">",
+            "less_than": "<",
+        }[typ]
         limit = next(iter(ctx.values()), "?")
+        if path == ("horizon",) and isinstance(got, int | float) and got <= 0:
+            return (
+                f"expected a horizon after start_date; got {got:g} days (an end date must "
+                f"come after start_date)"
+            )
         return f"expected a value {bounds} {limit}, got {got!r}"
     if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
-    if typ in ("float_parsing", "float_type", "int_parsing", "int_type", "bool_parsing",
-               "bool_type", "string_type", "list_type", "dict_type", "model_type",
-               "date_from_datetime_parsing", "date_parsing", "date_type", "int_from_float"):
+        msg = msg[len("Value error, ") :]
+    if typ in (
+        "float_parsing",
+        "float_type",
+        "int_parsing",
+        "int_type",
+        "bool_parsing",
+        "bool_type",
+        "string_type",
+        "list_type",
+        "dict_type",
+        "model_type",
+        "date_from_datetime_parsing",
+        "date_parsing",
+        "date_type",
+        "int_from_float",
+    ):
         return f"{msg[0].lower()}{msg[1:]}, got {got!r}"
     if typ == "string_pattern_mismatch":
         return f"expected a lower-case identifier (letters, digits, _), got {got!r}"
@@ -294,16 +335,26 @@ class _Origins:
     def __init__(self, source: str, lines: dict[PathT, int]) -> None:
         self.source = source
         self.lines = lines
-        self.overrides: dict[PathT, str] = {}
+        # path -> (source, line, field prefix)
+        self.overrides: dict[PathT, tuple[str, int | None, str]] = {}
 
-    def locate(self, path: PathT) -> tuple[str, int | None]:
+    def locate(self, path: PathT) -> tuple[str, int | None, str]:
+        """(source, line, field prefix) of the value at ``path``: the override that set it or
+        a value beneath it, else the nearest line of the file."""
+        for opath, origin in self.overrides.items():
+            if opath[: len(path)] == path:
+                return origin
         for n in range(len(path), -1, -1):
             pre = path[:n]
             if pre in self.overrides:
-                return self.overrides[pre], None
+                return self.overrides[pre]
             if pre in self.lines:
-                return self.source, self.lines[pre]
-        return self.source, None
+                return self.source, self.lines[pre], ""
+        return self.source, None, ""
+
+    def error(self, path: PathT, message: str) -> ScenarioError:
+        src, line, prefix = self.locate(path)
+        return ScenarioError(message, source=src, line=line, field=prefix + _fmt_path(path) or None)
 
 
 def _start_date(data: Mapping[str, Any]) -> dt.date | None:
@@ -324,7 +375,8 @@ def _validate(data: Any, origins: _Origins) -> Scenario:
     if not isinstance(data, dict):
         raise ScenarioError(
             f"expected a mapping of scenario fields at the top level, got {type(data).__name__}",
-            source=origins.source, line=1,
+            source=origins.source,
+            line=1,
         )
     try:
         return Scenario.model_validate(data, context={"start_date": _start_date(data)})
@@ -332,11 +384,8 @@ def _validate(data: Any, origins: _Origins) -> Scenario:
         errs = exc.errors()
         err = errs[0]
         path = _loc_to_path(err["loc"], data)
-        src, line = origins.locate(path)
         more = f" (and {len(errs) - 1} more problem(s))" if len(errs) > 1 else ""
-        raise ScenarioError(
-            _describe_error(err) + more, source=src, line=line, field=_fmt_path(path) or None
-        ) from None
+        raise origins.error(path, _describe_error(err, path) + more) from None
 
 
 def check_references(scn: Scenario) -> list[tuple[PathT, str]]:
@@ -368,8 +417,7 @@ def check_references(scn: Scenario) -> list[tuple[PathT, str]]:
         for n in p.acknowledges:
             need(n, (*base, "acknowledges", n), "nationality")
         if p.norms.one_for_one and p.norms.all_for_all:
-            problems.append(((*base, "norms"),
-                             "one_for_one and all_for_all cannot both be true"))
+            problems.append(((*base, "norms"), "one_for_one and all_for_all cannot both be true"))
     asylum = {p.id for p in scn.parties if p.asylum}
 
     def check_prefs(prefs: Mapping[str, float], path: PathT, holder: str | None) -> None:
@@ -383,14 +431,19 @@ def check_references(scn: Scenario) -> list[tuple[PathT, str]]:
             if key.startswith("resettle:"):
                 target = key.split(":", 1)[1]
                 if target not in known:
-                    problems.append(((*path, key), f"party {target!r} is not defined; parties are: {listing}"))
+                    problems.append(
+                        ((*path, key), f"party {target!r} is not defined; parties are: {listing}")
+                    )
                 elif target not in asylum:
-                    problems.append(((*path, key),
-                                     f"prisoners cannot resettle to {target!r}: that party offers "
-                                     f"no asylum (set parties.{target}.asylum: true)"))
+                    problems.append(
+                        (
+                            (*path, key),
+                            f"prisoners cannot resettle to {target!r}: that party offers "
+                            f"no asylum (set parties.{target}.asylum: true)",
+                        )
+                    )
                 continue
-            problems.append(((*path, key),
-                             "expected a wish of return, stay or resettle:PARTY"))
+            problems.append(((*path, key), "expected a wish of return, stay or resettle:PARTY"))
         if prefs and abs(total - 1.0) > 1e-6:
             problems.append((path, f"shares must sum to 1, they sum to {total:g}"))
 
@@ -406,8 +459,9 @@ def check_references(scn: Scenario) -> list[tuple[PathT, str]]:
         need(h.holder, (*base, "holder"))
         need(h.nationality, (*base, "nationality"), "nationality")
         if h.holder == h.nationality:
-            problems.append(((*base, "nationality"),
-                             f"a party cannot hold its own nationals ({h.holder!r})"))
+            problems.append(
+                ((*base, "nationality"), f"a party cannot hold its own nationals ({h.holder!r})")
+            )
         check_prefs(h.preferences, (*base, "preferences"), h.holder)
         if h.preference_drift is not None:
             check_prefs(h.preference_drift.to, (*base, "preference_drift", "to"), h.holder)
@@ -417,9 +471,12 @@ def check_references(scn: Scenario) -> list[tuple[PathT, str]]:
         need(s.captor, (*base, "captor"))
         need(s.nationality, (*base, "nationality"), "nationality")
         if s.captor == s.nationality:
-            problems.append(((*base, "nationality"),
-                             f"a capture stream's captor cannot capture its own nationals "
-                             f"({s.captor!r})"))
+            problems.append(
+                (
+                    (*base, "nationality"),
+                    f"a capture stream's captor cannot capture its own nationals ({s.captor!r})",
+                )
+            )
         check_prefs(s.preferences, (*base, "preferences"), s.captor)
         if s.preference_drift is not None:
             check_prefs(s.preference_drift.to, (*base, "preference_drift", "to"), s.captor)
@@ -465,14 +522,14 @@ def loads_scenario(
                 try:
                     k, v = parse_override(text_ov)
                 except ValueError as exc:
-                    raise ScenarioError(str(exc), source="--set") from None
+                    raise ScenarioError(str(exc), source=f"--set {text_ov}") from None
                 pairs.append((k, v, f"--set {text_ov}"))
         for k, v, label in pairs:
             try:
                 resolved = set_path(data, k, v)
             except ValueError as exc:
                 raise ScenarioError(str(exc), source=label) from None
-            origins.overrides[resolved] = label
+            origins.overrides[resolved] = (label, None, "")
     scn = _validate(data, origins)
     _raise_first(check_references(scn), origins)
     scn._phases = _resolve_timeline(scn, data, origins)
@@ -492,20 +549,22 @@ def load_scenario(path: str | Path, overrides: Sequence[str] | Mapping[str, Any]
     if p.is_dir():
         raise ScenarioError("is a directory; expected a YAML scenario file", source=source)
     if size > MAX_BYTES:
-        raise ScenarioError(f"file is {size} bytes; scenarios are limited to {MAX_BYTES}",
-                            source=source)
+        raise ScenarioError(
+            f"file is {size} bytes; scenarios are limited to {MAX_BYTES}", source=source
+        )
     return loads_scenario(p.read_bytes(), overrides, source)
 
 
 def _raise_first(problems: list[tuple[PathT, str]], origins: _Origins) -> None:
     if problems:
         path, msg = problems[0]
-        src, line = origins.locate(path)
         more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
-        raise ScenarioError(msg + more, source=src, line=line, field=_fmt_path(path))
+        raise origins.error(path, msg + more)
 
 
-def _resolve_timeline(scn: Scenario, data: dict[str, Any], origins: _Origins) -> list[tuple[float, Scenario]]:
+def _resolve_timeline(
+    scn: Scenario, data: dict[str, Any], origins: _Origins
+) -> list[tuple[float, Scenario]]:
     """Validate the scenario as it stands after each timeline change, in date order."""
     phases: list[tuple[float, Scenario]] = []
     if not scn.timeline:
@@ -516,28 +575,36 @@ def _resolve_timeline(scn: Scenario, data: dict[str, Any], origins: _Origins) ->
     for i in order:
         change = scn.timeline[i]
         if change.at < 0 or change.at > scn.horizon:
-            src, line = origins.locate(("timeline", i, "at"))
-            raise ScenarioError(f"expected a day between 0 and the horizon ({scn.horizon:g}), "
-                                f"got {change.at:g}", source=src, line=line,
-                                field=f"timeline[{i}].at")
+            src, line, _ = origins.locate(("timeline", i, "at"))
+            raise ScenarioError(
+                f"expected a day between 0 and the horizon ({scn.horizon:g}), got {change.at:g}",
+                source=src,
+                line=line,
+                field=f"timeline[{i}].at",
+            )
         for key, value in change.set.items():
             label_path: PathT = ("timeline", i, "set", key)
             try:
-                if split_path(key)[0] in ("timeline", "start_date", "horizon", "seed",
-                                          "replications", "name"):
+                if split_path(key)[0] in (
+                    "timeline",
+                    "start_date",
+                    "horizon",
+                    "seed",
+                    "replications",
+                    "name",
+                    "holdings",
+                ):
                     raise ValueError(f"{split_path(key)[0]} cannot change during a run")
                 resolved = set_path(current, key, copy.deepcopy(value))
             except ValueError as exc:
-                src, line = origins.locate(label_path)
-                raise ScenarioError(str(exc), source=src, line=line,
-                                    field=f"timeline[{i}].set.{key}") from None
+                src, line, _ = origins.locate(label_path)
+                raise ScenarioError(
+                    str(exc), source=src, line=line, field=f"timeline[{i}].set.{key}"
+                ) from None
             # errors at this path are reported at the timeline entry's line
             origins.overrides.pop(resolved, None)
-            line = origins.lines.get(label_path)
-            origins.overrides[resolved] = (
-                f"{origins.source}:{line} (timeline[{i}].set {key})" if line else
-                f"timeline[{i}].set {key}"
-            )
+            line = origins.lines.get(label_path) or origins.lines.get(("timeline", i))
+            origins.overrides[resolved] = (origins.source, line, f"timeline[{i}].set.")
         state = _validate({**current, "timeline": []}, origins)
         _raise_first(check_references(state), origins)
         phases.append((change.at, state))

@@ -9,7 +9,9 @@ known. Times are days from ``start_date``; fields typed ``Day`` also accept a ca
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+import itertools
+import re
+from typing import Annotated, Any, get_args
 
 from pydantic import (
     BaseModel,
@@ -38,7 +40,9 @@ def _to_day(value: Any, info: ValidationInfo) -> Any:
     if isinstance(value, str):
         try:
             value = dt.date.fromisoformat(value)
-        except ValueError:
+        except ValueError as exc:
+            if re.fullmatch(r"\s*\d{4}-\d{1,2}-\d{1,2}\s*", value):
+                raise ValueError(f"{value!r} is not a valid date ({exc})") from None
             return value  # let float validation produce the message
     if isinstance(value, dt.date):
         start = (info.context or {}).get("start_date")
@@ -53,15 +57,39 @@ def _to_day(value: Any, info: ValidationInfo) -> Any:
 Day = Annotated[float, BeforeValidator(_to_day)]
 
 
+def _bool_ok(ann: Any) -> bool:
+    return ann is bool or any(_bool_ok(a) for a in get_args(ann))
+
+
+def _numeric(ann: Any) -> bool:
+    if ann in (int, float):
+        return True
+    return any(_numeric(a) for a in get_args(ann))
+
+
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bools_for_numbers(cls, data: Any) -> Any:
+        """YAML reads yes/no/on/off as booleans; never let one pass for a number."""
+        if isinstance(data, dict):
+            for name, f in cls.model_fields.items():
+                key = f.alias or name
+                v = data.get(key)
+                if isinstance(v, bool) and _numeric(f.annotation) and not _bool_ok(f.annotation):
+                    data = {**data, key: "true" if v else "false"}
+        return data
 
 
 class Values(Model):
     """What a party gains (positive) or loses from one prisoner changing hands, in its own units."""
 
     own: float = Field(1.0, description="value of one of its own nationals coming home")
-    ally: float = Field(0.5, description="value of one national of an ally (see `allies`) coming home")
+    ally: float = Field(
+        0.5, description="value of one national of an ally (see `allies`) coming home"
+    )
     chip: float = Field(
         0.5, ge=0, description="value of keeping one enemy prisoner as a bargaining chip"
     )
@@ -104,7 +132,9 @@ class StrategySpec(Model):
         from sim.strategies import STRATEGIES
 
         if v not in STRATEGIES:
-            raise ValueError(f"unknown strategy {v!r}; expected one of {', '.join(sorted(STRATEGIES))}")
+            raise ValueError(
+                f"unknown strategy {v!r}; expected one of {', '.join(sorted(STRATEGIES))}"
+            )
         return v
 
 
@@ -124,9 +154,7 @@ class Party(Model):
         default_factory=dict,
         description="multiplier on a prisoner's value by category (e.g. officer: 2); missing = 1",
     )
-    wounded_weight: float = Field(
-        1.0, ge=0, description="multiplier on a wounded prisoner's value"
-    )
+    wounded_weight: float = Field(1.0, ge=0, description="multiplier on a wounded prisoner's value")
     acknowledges: dict[str, bool] = Field(
         default_factory=dict,
         description="nationality -> whether it acknowledges that nationality's involvement; "
@@ -137,10 +165,12 @@ class Party(Model):
         0.5, description="lowest normalised value (0..1) of a deal it will accept"
     )
     deadline: float = Field(
-        180.0, gt=0, description="days of talks after which it walks away (T of the concession curve)"
+        180.0,
+        gt=0,
+        description="days of talks after which it walks away (T of the concession curve)",
     )
     initiative: Dist | None = Field(
-        default_factory=lambda: Exponential(dist="exponential", mean=30.0),
+        default_factory=lambda: Exponential(dist="exponential", mean_=30.0),
         description="days between its attempts to open talks; null = never takes the initiative",
     )
     norms: Norms = Field(default_factory=Norms, description="exchange norms it insists on")
@@ -232,7 +262,7 @@ class CaptureStream(Model):
     @field_validator("rate")
     @classmethod
     def _increasing(cls, v: list[RatePhase]) -> list[RatePhase]:
-        for a, b in zip(v, v[1:], strict=False):
+        for a, b in itertools.pairwise(v):
             if b.from_ <= a.from_:
                 raise ValueError("rate phases must be in increasing order of `from`")
         return v
@@ -294,14 +324,16 @@ class Negotiation(Model):
     )
     max_rounds: int = Field(60, ge=1, le=10_000, description="rounds before talks are abandoned")
     cooldown: Dist = Field(
-        default_factory=lambda: Exponential(dist="exponential", mean=30.0),
+        default_factory=lambda: Exponential(dist="exponential", mean_=30.0),
         description="days before the same parties open talks again",
     )
     preparation: Dist = Field(
         default_factory=lambda: Fixed(dist="fixed", value=7.0),
         description="days from agreement to handover",
     )
-    collapse: Share = Field(0.05, description="probability an agreed deal collapses before handover")
+    collapse: Share = Field(
+        0.05, description="probability an agreed deal collapses before handover"
+    )
     guarantee_factor: Share = Field(
         0.25, description="collapse probability is multiplied by this under a guarantor"
     )
@@ -357,4 +389,3 @@ class Scenario(Model):
 
     def date_of(self, day: float) -> dt.date:
         return self.start_date + dt.timedelta(days=int(day // 1))
-

@@ -35,16 +35,42 @@ from sim.schema import Scenario
 from sim.streams import DrawBuffer, Streams
 
 OUTCOME_COLUMNS = (
-    "initial_held", "captured", "repatriated", "resettled", "died", "held_at_end",
-    "died_avoiding_capture", "negotiations", "deals", "deals_collapsed", "offers",
-    "first_deal_day", "mean_days_held", "exchanged", "humanitarian_released",
-    "asylum_resettled", "talks_refused", "talks_no_channel", "talks_channel_busy",
-    "breakdowns", "deadlines", "rounds_lost",
+    "initial_held",
+    "captured",
+    "repatriated",
+    "resettled",
+    "died",
+    "held_at_end",
+    "died_avoiding_capture",
+    "negotiations",
+    "deals",
+    "deals_collapsed",
+    "offers",
+    "first_deal_day",
+    "mean_days_held",
+    "exchanged",
+    "humanitarian_released",
+    "asylum_resettled",
+    "talks_refused",
+    "talks_no_channel",
+    "talks_channel_busy",
+    "breakdowns",
+    "deadlines",
+    "rounds_lost",
 )
 
 PARTY_COLUMNS = (
-    "party", "held", "taken", "repatriated_home", "given", "received", "ratio",
-    "released_humanitarian", "died_in_custody", "own_died", "own_still_held",
+    "party",
+    "held",
+    "taken",
+    "repatriated_home",
+    "given",
+    "received",
+    "ratio",
+    "released_humanitarian",
+    "died_in_custody",
+    "own_died",
+    "own_still_held",
 )
 
 
@@ -80,8 +106,15 @@ def series_grid(horizon: float, max_points: int = 2000) -> np.ndarray:
 class Simulation:
     """One replication. ``check_invariants`` re-counts the census after every event."""
 
-    def __init__(self, scenario: Scenario, seed: int | None = None, replication: int = 0,
-                 *, check_invariants: bool = False, keep_prisoners: bool = False) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int | None = None,
+        replication: int = 0,
+        *,
+        check_invariants: bool = False,
+        keep_prisoners: bool = False,
+    ) -> None:
         self.scn = scenario
         self.base = scenario
         self.seed = int(scenario.seed if seed is None else seed)
@@ -123,9 +156,7 @@ class Simulation:
         for i, p in enumerate(parties):
             for c in p.direct_channels:
                 self.direct[i, idx[c]] = self.direct[idx[c], i] = True
-        self.uniform_weights = [
-            not p.category_weights and p.wounded_weight == 1.0 for p in parties
-        ]
+        self.uniform_weights = [not p.category_weights and p.wounded_weight == 1.0 for p in parties]
         self._catw: dict[int, np.ndarray] = {}
 
     def category_weights(self, q: int) -> np.ndarray:
@@ -144,7 +175,11 @@ class Simulation:
         entry = self._buffers.get(key)
         if entry is None:
             rng = self.streams.get(stream)
-            entry = (DrawBuffer(lambda n, d=dist, g=rng: d.sample(g, n)), dist)
+
+            def sample(n: int, d: _Dist = dist, g: np.random.Generator = rng) -> np.ndarray:
+                return d.sample(g, n)
+
+            entry = (DrawBuffer(sample), dist)
             self._buffers[key] = entry
         return entry[0].next()
 
@@ -153,7 +188,7 @@ class Simulation:
         entry = self._buffers.get(key)
         if entry is None:
             rng = self.streams.get(stream)
-            entry = (DrawBuffer(lambda n, g=rng: g.random(n)), None)
+            entry = (DrawBuffer(rng.random), None)
             self._buffers[key] = entry
         return entry[0].next()
 
@@ -171,11 +206,17 @@ class Simulation:
     def _draw_sources(self) -> None:
         scn = self.scn
         for i, h in enumerate(scn.holdings):
-            block = holding_block(scn, self.table, self.party_index, i, h,
-                                  self.streams.get(f"holding:{i}:{h.holder}:{h.nationality}"),
-                                  self.streams.get(f"captivity:holding:{i}"))
+            block = holding_block(
+                scn,
+                self.table,
+                self.party_index,
+                i,
+                h,
+                self.streams.get(f"holding:{i}:{h.holder}:{h.nationality}"),
+                self.streams.get(f"captivity:holding:{i}"),
+            )
             self.table.append(block)
-        for i, s in enumerate(scn.capture_streams):
+        for i in range(len(scn.capture_streams)):
             self._draw_stream(i, 0.0)
         rows = slice(None)
         apply_captivity(scn, self.table, rows, 0.0)
@@ -183,16 +224,27 @@ class Simulation:
 
     def _draw_stream(self, i: int, t_from: float) -> None:
         s = self.scn.capture_streams[i]
-        block, inc = stream_block(self.scn, self.table, self.party_index, i, s, t_from,
-                                  self.streams.get(f"capture:{s.id}"),
-                                  self.streams.get(f"captivity:{s.id}"))
+        block, inc = stream_block(
+            self.scn,
+            self.table,
+            self.party_index,
+            i,
+            s,
+            t_from,
+            self.streams.get(f"capture:{s.id}"),
+            self.streams.get(f"captivity:{s.id}"),
+        )
         start = len(self.table)
         self.table.append(block)
         old = self.incidents.get(s.id)
         if old is not None:
             keep = old.t <= t_from
-            inc = Incidents(*(np.concatenate([getattr(old, f)[keep], getattr(inc, f)])
-                              for f in ("t", "taken", "wounded", "self_destructed")))
+            inc = Incidents(
+                *(
+                    np.concatenate([getattr(old, f)[keep], getattr(inc, f)])
+                    for f in ("t", "taken", "wounded", "self_destructed")
+                )
+            )
         self.incidents[s.id] = inc
         self._new_rows = np.arange(start, len(self.table))
 
@@ -202,8 +254,11 @@ class Simulation:
         old = self.scn
         tab = self.table
         alive = np.flatnonzero(tab.t_exit() > t)
-        rates_changed = (old.captivity != new.captivity or old.holdings != new.holdings
-                         or old.capture_streams != new.capture_streams)
+        rates_changed = (
+            old.captivity != new.captivity
+            or old.holdings != new.holdings
+            or old.capture_streams != new.capture_streams
+        )
         if rates_changed:  # use up exposure at the old rates, continue at the new ones
             consume_exposure(old, tab, alive, self._rebased, t)
         self.scn = new
@@ -288,20 +343,23 @@ class Simulation:
         for q, pid in enumerate(self.party_ids):
             given = int((by_deal & (holder == q)).sum())
             received = int((by_deal & (c["dest"] == q)).sum())
-            parties.append({
-                "party": pid,
-                "held": int((present & (fate == HELD) & (holder == q)).sum()),
-                "taken": int((present & (c["source"] >= 0) & (holder == q)).sum()),
-                "repatriated_home": int((present & (fate == REPATRIATED) & (nat == q)).sum()),
-                "given": given,
-                "received": received,
-                "ratio": received / given if given else float("nan"),
-                "released_humanitarian": int((by_exo & (c["exo_fate"] == REPATRIATED)
-                                              & (holder == q)).sum()),
-                "died_in_custody": int((present & (fate == DIED) & (holder == q)).sum()),
-                "own_died": int((present & (fate == DIED) & (nat == q)).sum()),
-                "own_still_held": int((present & (fate == HELD) & (nat == q)).sum()),
-            })
+            parties.append(
+                {
+                    "party": pid,
+                    "held": int((present & (fate == HELD) & (holder == q)).sum()),
+                    "taken": int((present & (c["source"] >= 0) & (holder == q)).sum()),
+                    "repatriated_home": int((present & (fate == REPATRIATED) & (nat == q)).sum()),
+                    "given": given,
+                    "received": received,
+                    "ratio": received / given if given else float("nan"),
+                    "released_humanitarian": int(
+                        (by_exo & (c["exo_fate"] == REPATRIATED) & (holder == q)).sum()
+                    ),
+                    "died_in_custody": int((present & (fate == DIED) & (holder == q)).sum()),
+                    "own_died": int((present & (fate == DIED) & (nat == q)).sum()),
+                    "own_still_held": int((present & (fate == HELD) & (nat == q)).sum()),
+                }
+            )
         grid = series_grid(horizon)
         held_series: dict[tuple[str, str], np.ndarray] = {}
         rep_series: dict[str, np.ndarray] = {}
@@ -321,22 +379,42 @@ class Simulation:
             if not (nat == n).any():
                 continue
             rep_series[self.party_ids[n]] = np.searchsorted(
-                np.sort(t_exit[g]), grid, "right").astype(np.int64)
-        talks = [{
-            "talks": tk.id, "parties": [self.party_ids[q] for q in tk.parties],
-            "initiator": self.party_ids[tk.initiator], "channel": tk.channel,
-            "opened": tk.opened, "closed": tk.closed if tk.closed is not None else horizon,
-            "outcome": tk.outcome, "rounds": tk.rounds, "offers": tk.offers, "lost": tk.lost,
-            "deal": tk.deal_id,
-        } for tk in self.talks]
+                np.sort(t_exit[g]), grid, "right"
+            ).astype(np.int64)
+        talks = [
+            {
+                "talks": tk.id,
+                "parties": [self.party_ids[q] for q in tk.parties],
+                "initiator": self.party_ids[tk.initiator],
+                "channel": tk.channel,
+                "opened": tk.opened,
+                "closed": tk.closed if tk.closed is not None else horizon,
+                "outcome": tk.outcome,
+                "rounds": tk.rounds,
+                "offers": tk.offers,
+                "lost": tk.lost,
+                "deal": tk.deal_id,
+            }
+            for tk in self.talks
+        ]
         prisoners: dict[str, np.ndarray] = {}
         if self.keep_prisoners:
             prisoners = {k: v.copy() for k, v in c.items()}
             prisoners["fate"] = fate
             prisoners["t_exit"] = t_exit
         return RunResult(
-            scenario=self.base.name, seed=self.seed, replication=self.replication,
-            horizon=horizon, outcomes=out, parties=parties, grid=grid,
-            held_series=held_series, repatriated_series=rep_series, events=self.events,
-            talks=talks, deals=self.deals, incidents=self.incidents, prisoners=prisoners,
+            scenario=self.base.name,
+            seed=self.seed,
+            replication=self.replication,
+            horizon=horizon,
+            outcomes=out,
+            parties=parties,
+            grid=grid,
+            held_series=held_series,
+            repatriated_series=rep_series,
+            events=self.events,
+            talks=talks,
+            deals=self.deals,
+            incidents=self.incidents,
+            prisoners=prisoners,
         )

@@ -36,8 +36,9 @@ def story(scn: Scenario, result: RunResult) -> list[tuple[float, str]]:
         inc = result.incidents.get(s.id)
         if inc is None:
             continue
-        for t, taken, wounded, sd in zip(inc.t, inc.taken, inc.wounded, inc.self_destructed,
-                                         strict=True):
+        for t, taken, wounded, sd in zip(
+            inc.t, inc.taken, inc.wounded, inc.self_destructed, strict=True
+        ):
             if taken:
                 text = f"{s.captor} captures {taken} {s.nationality} {_noun(scn, s.id, taken)}"
                 if wounded:
@@ -52,9 +53,11 @@ def story(scn: Scenario, result: RunResult) -> list[tuple[float, str]]:
         ids = scn.party_ids
         fate, t_exit = p["fate"], p["t_exit"]
         via_deal = p["t_deal"] == t_exit
-        for code, verb in ((DIED, "die in captivity held by"),
-                           (REPATRIATED, "released on humanitarian grounds by"),
-                           (RESETTLED, "granted asylum by")):
+        for code, verb in (
+            (DIED, "die in captivity held by"),
+            (REPATRIATED, "released on humanitarian grounds by"),
+            (RESETTLED, "granted asylum by"),
+        ):
             m = (fate == code) & (t_exit <= result.horizon)
             if code != DIED:
                 m &= ~via_deal
@@ -84,8 +87,10 @@ def _event_text(kind: str, d: dict[str, Any]) -> str:
     if kind == "lost":
         return f"{d['channel']} fails to deliver {d['by']}'s offer (talks #{tk}); round lost"
     if kind == "refused":
-        return (f"{d['party']} refuses talks #{tk}: it does not acknowledge "
-                f"{d['nationality']} prisoners")
+        return (
+            f"{d['party']} refuses talks #{tk}: it does not acknowledge "
+            f"{d['nationality']} prisoners"
+        )
     if kind == "agreed":
         return f"deal #{d['deal']} agreed in talks #{tk}: {_who(d['transfers'])}"
     if kind == "collapsed":
@@ -101,8 +106,10 @@ def _event_text(kind: str, d: dict[str, Any]) -> str:
     if kind == "no_channel":
         return f"{' and '.join(d['parties'])} cannot start talks: no channel connects them"
     if kind == "channel_busy":
-        return (f"{' and '.join(d['parties'])} cannot start talks: "
-                f"{', '.join(d['intermediaries'])} busy")
+        return (
+            f"{' and '.join(d['parties'])} cannot start talks: "
+            f"{', '.join(d['intermediaries'])} busy"
+        )
     if kind == "timeline":
         return f"timeline: {d['note']}"
     return f"{kind} {d}"
