@@ -35,7 +35,7 @@ class _Loader(yaml.SafeLoader):
     """SafeLoader whose impossible dates (2025-02-30) stay text, so validation can name the
     field instead of the YAML library failing without one."""
 
-    def construct_yaml_timestamp(self, node: yaml.Node) -> Any:  # type: ignore[override]
+    def construct_yaml_timestamp(self, node: yaml.Node) -> Any:
         try:
             return super().construct_yaml_timestamp(node)  # type: ignore[arg-type]
         except ValueError:
@@ -115,11 +115,11 @@ def read_yaml(text_or_bytes: str | bytes, source: str) -> tuple[Any, dict[PathT,
         try:
             text = text_or_bytes.decode("utf-8")
         except UnicodeDecodeError as exc:
-            line = text_or_bytes[: exc.start].count(b"\n") + 1
+            bad_line = text_or_bytes[: exc.start].count(b"\n") + 1
             raise ScenarioError(
                 f"not valid UTF-8 text (byte {exc.start}); save the file as UTF-8",
                 source=source,
-                line=line,
+                line=bad_line,
             ) from None
     else:
         text = text_or_bytes
