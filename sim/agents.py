@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import simpy
 
-from sim.negotiation import Agenda, Transfer, accepts, build_agenda, make_offer
+from sim.negotiation import (
+    Agenda,
+    Transfer,
+    accepts,
+    balance_one_for_one,
+    build_agenda,
+    make_offer,
+)
 from sim.prisoners import REPATRIATED, RESETTLED, RETURN
 from sim.strategies import ConcessionState, aspiration
 
@@ -97,7 +104,11 @@ def available_transfers(sim: Simulation, members: tuple[int, ...], t: float) -> 
             hn, de = divmod(int(k), 4096)
             h, na = divmod(hn, 4096)
             out[Transfer(h, na, de, True)] = int(n)
-    return out
+    # prisoners promised in deals awaiting handover are not on offer again
+    for tr, n in sim.reserved.items():
+        if n and tr in out:
+            out[tr] = max(0, out[tr] - n)
+    return {tr: n for tr, n in out.items() if n > 0}
 
 
 def _weights(
@@ -280,104 +291,119 @@ def talks(sim: Simulation, initiator: int, members: tuple[int, ...], channel: st
     )
     cap_dist = sim.scn.negotiation.max_deal_size
     cap = int(max(1, round(sim.draw("negotiation:size", cap_dist)))) if cap_dist else None
-    try:
-        # who refuses to deal over a nationality it does not acknowledge
-        avail = {tr: n for tr, n in available_transfers(sim, members, t0).items()}
-        if cap is not None:
-            avail = {tr: min(n, cap) for tr, n in avail.items()}
-        agenda = build_agenda(
-            members, avail, _weights(sim, members, list(avail), t0), sim.scn.parties, sim.allies
+    # who refuses to deal over a nationality it does not acknowledge
+    avail = {tr: n for tr, n in available_transfers(sim, members, t0).items()}
+    if cap is not None:
+        avail = {tr: min(n, cap) for tr, n in avail.items()}
+    agenda = build_agenda(
+        members, avail, _weights(sim, members, list(avail), t0), sim.scn.parties, sim.allies
+    )
+    refusal = _refusal(sim, members, agenda)
+    proposer_pos = members.index(initiator)
+    while True:
+        scn = sim.scn
+        tau = env.now - t0
+        if tau >= min(scn.parties[q].deadline for q in members):
+            tk.outcome = "deadline"
+            break
+        q = members[proposer_pos]
+        asp = _aspiration(sim, tk, q, tau, agenda, proposer_pos)
+        x = make_offer(agenda, proposer_pos, asp)
+        tk.offers += 1
+        sim.counters["offers"] += 1
+        sim.record(
+            env.now,
+            "offer",
+            talks=tk.id,
+            by=ids[proposer_pos],
+            channel=channel,
+            transfers=_describe(sim, agenda, x),
         )
-        refusal = _refusal(sim, members, agenda)
-        proposer_pos = members.index(initiator)
-        while True:
-            scn = sim.scn
-            tau = env.now - t0
-            if tau >= min(scn.parties[q].deadline for q in members):
-                tk.outcome = "deadline"
-                break
-            q = members[proposer_pos]
-            asp = _aspiration(sim, tk, q, tau)
-            x = make_offer(agenda, proposer_pos, asp)
-            tk.offers += 1
-            sim.counters["offers"] += 1
+        delay, arrived = _relay(sim, channel)
+        yield env.timeout(delay)
+        tk.rounds += 1
+        if not arrived:
+            tk.lost += 1
+            sim.counters["rounds_lost"] += 1
+            sim.record(env.now, "lost", talks=tk.id, channel=channel, by=ids[proposer_pos])
+            continue
+        if refusal is not None:
+            tk.outcome = "refused"
+            sim.counters["talks_refused"] += 1
+            sim.record(env.now, "refused", talks=tk.id, party=refusal[0], nationality=refusal[1])
+            break
+        tau = env.now - t0
+        if tau >= min(scn.parties[r].deadline for r in members):
+            tk.outcome = "deadline"  # the offer arrived after a party's deadline
+            break
+        u = agenda.utility(x)
+        asps = np.ones(len(members))
+        for pos, r in enumerate(members):
+            if pos == proposer_pos:
+                asps[pos] = -np.inf
+                continue
+            tk.received[r].append(float(u[pos]))
+            asps[pos] = _aspiration(sim, tk, r, tau, agenda, pos)
+        ok = accepts(agenda, x, asps)
+        # a party that does not accept losses wants strictly more than no deal gives it
+        ok &= np.array(
+            [
+                scn.parties[r].accepts_losses
+                or u[pos] > agenda.e[pos] + 1e-9
+                or pos == proposer_pos
+                for pos, r in enumerate(members)
+            ]
+        )
+        if ok.all():
+            tk.outcome = "agreed"
+            deal_id = sim.next_id("deal")
+            tk.deal_id = deal_id
             sim.record(
                 env.now,
-                "offer",
+                "agreed",
                 talks=tk.id,
-                by=ids[proposer_pos],
-                channel=channel,
+                deal=deal_id,
+                parties=ids,
                 transfers=_describe(sim, agenda, x),
             )
-            delay, arrived = _relay(sim, channel)
-            yield env.timeout(delay)
-            tk.rounds += 1
-            if not arrived:
-                tk.lost += 1
-                sim.counters["rounds_lost"] += 1
-                sim.record(env.now, "lost", talks=tk.id, channel=channel, by=ids[proposer_pos])
-                continue
-            if refusal is not None:
-                tk.outcome = "refused"
-                sim.counters["talks_refused"] += 1
-                sim.record(
-                    env.now, "refused", talks=tk.id, party=refusal[0], nationality=refusal[1]
-                )
-                break
-            tau = env.now - t0
-            u = agenda.utility(x)
-            asps = np.ones(len(members))
-            for pos, r in enumerate(members):
-                if pos == proposer_pos:
-                    asps[pos] = -np.inf
-                    continue
-                tk.received[r].append(float(u[pos]))
-                asps[pos] = _aspiration(sim, tk, r, tau)
-            ok = accepts(agenda, x, asps)
-            if ok.all():
-                tk.outcome = "agreed"
-                deal_id = sim.next_id("deal")
-                tk.deal_id = deal_id
-                sim.record(
-                    env.now,
-                    "agreed",
-                    talks=tk.id,
-                    deal=deal_id,
-                    parties=ids,
-                    transfers=_describe(sim, agenda, x),
-                )
-                env.process(execute(sim, deal_id, tk, agenda.transfers(x)))
-                break
-            if sim.uniform("negotiation:breakdown") < scn.negotiation.breakdown_risk:
-                tk.outcome = "breakdown"
-                sim.counters["breakdowns"] += 1
-                sim.record(env.now, "breakdown", talks=tk.id)
-                break
-            if tk.rounds >= scn.negotiation.max_rounds:
-                tk.outcome = "exhausted"
-                sim.record(env.now, "exhausted", talks=tk.id)
-                break
-            # the first party that said no makes the counter-offer
-            rejecters = [pos for pos in range(len(members)) if not ok[pos] and pos != proposer_pos]
-            proposer_pos = rejecters[0] if rejecters else (proposer_pos + 1) % len(members)
-        if tk.outcome == "deadline":
-            sim.counters["deadlines"] += 1
-            sim.record(env.now, "deadline", talks=tk.id)
-    finally:
-        tk.closed = env.now
-        sim.active_sets.discard(members)
-        if channel != "direct":
-            sim.busy[channel] -= 1
-        if tk.outcome != "agreed":
-            sim.cooldown_until[members] = env.now + sim.draw(
-                "negotiation:cooldown", sim.scn.negotiation.cooldown
-            )
+            promised = agenda.transfers(x)
+            for tr, n in promised.items():
+                sim.reserved[tr] = sim.reserved.get(tr, 0) + n
+            env.process(execute(sim, deal_id, tk, promised))
+            break
+        if sim.uniform("negotiation:breakdown") < scn.negotiation.breakdown_risk:
+            tk.outcome = "breakdown"
+            sim.counters["breakdowns"] += 1
+            sim.record(env.now, "breakdown", talks=tk.id)
+            break
+        if tk.rounds >= scn.negotiation.max_rounds:
+            tk.outcome = "exhausted"
+            sim.record(env.now, "exhausted", talks=tk.id)
+            break
+        # the first party that said no makes the counter-offer
+        rejecters = [pos for pos in range(len(members)) if not ok[pos] and pos != proposer_pos]
+        proposer_pos = rejecters[0] if rejecters else (proposer_pos + 1) % len(members)
+    if tk.outcome == "deadline":
+        sim.counters["deadlines"] += 1
+        sim.record(env.now, "deadline", talks=tk.id)
+    # no try/finally: a run that ends mid-talks closes this generator, and cleanup
+    # (random draws) must not run inside the garbage collector
+    tk.closed = env.now
+    sim.active_sets.discard(members)
+    if channel != "direct":
+        sim.busy[channel] -= 1
+    if tk.outcome != "agreed":
+        sim.cooldown_until[members] = env.now + sim.draw(
+            "negotiation:cooldown", sim.scn.negotiation.cooldown
+        )
 
 
-def _aspiration(sim: Simulation, tk: Talks, q: int, tau: float) -> float:
+def _aspiration(sim: Simulation, tk: Talks, q: int, tau: float, agenda: Agenda, pos: int) -> float:
+    """Party q's aspiration now, never below the value of no deal unless it accepts losses."""
     party = sim.scn.parties[q]
     state = ConcessionState(tau, party.deadline, party.reservation, tk.received[q])
-    return aspiration(party.strategy, state)
+    asp = aspiration(party.strategy, state)
+    return asp if party.accepts_losses else max(asp, float(agenda.e[pos]))
 
 
 def _refusal(sim: Simulation, members: tuple[int, ...], agenda: Agenda) -> tuple[str, str] | None:
@@ -403,11 +429,14 @@ def _describe(sim: Simulation, agenda: Agenda, x: np.ndarray) -> list[tuple[str,
 
 # ---------------------------------------------------------------------------- deals
 def execute(sim: Simulation, deal_id: int, tk: Talks, transfers: dict[Transfer, int]) -> Proc:
-    """Prepare the handover; it may collapse (less often under a guarantor); then hand over."""
+    """Prepare the handover; it may collapse (less often under a guarantor); then hand over
+    whoever of the promised prisoners is still held, kept balanced for one-for-one parties."""
     env = sim.env
     scn = sim.scn
     agreed = env.now
     yield env.timeout(sim.draw("negotiation:preparation", scn.negotiation.preparation))
+    for tr, n in transfers.items():
+        sim.reserved[tr] -= n
     scn = sim.scn
     p_collapse = scn.negotiation.collapse
     guaranteed = tk.channel != "direct" and scn.intermediary(tk.channel).guarantee
@@ -430,10 +459,14 @@ def execute(sim: Simulation, deal_id: int, tk: Talks, transfers: dict[Transfer, 
             "negotiation:cooldown", scn.negotiation.cooldown
         )
         return
+    order = sorted(transfers, key=lambda tr: (tr.holder, tr.nat, tr.dest))
+    eligible = {tr: eligible_prisoners(sim, tr) for tr in order}
+    counts = {tr: min(transfers[tr], len(eligible[tr])) for tr in order}
+    counts = balance_one_for_one(counts, tk.parties, scn.parties, sim.allies)
     moved = []
     total = 0
-    for tr, n in sorted(transfers.items(), key=lambda kv: (kv[0].holder, kv[0].nat, kv[0].dest)):
-        k = hand_over(sim, tr, n, deal_id)
+    for tr in order:
+        k = hand_over(sim, tr, eligible[tr][: counts[tr]], deal_id)
         total += k
         moved.append((sim.party_ids[tr.holder], sim.party_ids[tr.nat], sim.party_ids[tr.dest], k))
     sim.counters["deals"] += 1
@@ -444,8 +477,9 @@ def execute(sim: Simulation, deal_id: int, tk: Talks, transfers: dict[Transfer, 
     sim.record(env.now, "executed", deal=deal_id, talks=tk.id, transfers=moved)
 
 
-def hand_over(sim: Simulation, tr: Transfer, n: int, deal_id: int) -> int:
-    """Move up to ``n`` prisoners now: wounded first if either side insists, then longest held."""
+def eligible_prisoners(sim: Simulation, tr: Transfer) -> np.ndarray:
+    """Row indices of prisoners who could move by ``tr`` now, in handover order: wounded first
+    if either side insists, then the longest held."""
     t = sim.env.now
     tab = sim.table
     c = tab.cols
@@ -456,15 +490,18 @@ def hand_over(sim: Simulation, tr: Transfer, n: int, deal_id: int) -> int:
     elif sim.flags_honours[tr.holder]:
         m &= pref == RETURN
     idx = np.flatnonzero(m)
-    if len(idx) == 0:
-        return 0
     parties = sim.scn.parties
     if parties[tr.holder].norms.wounded_first or parties[tr.dest].norms.wounded_first:
         order = np.lexsort((idx, c["t_cap"][idx], ~c["wounded"][idx]))
     else:
         order = np.lexsort((idx, c["t_cap"][idx]))
-    chosen = idx[order[:n]]
-    c["t_deal"][chosen] = t
+    return idx[order]
+
+
+def hand_over(sim: Simulation, tr: Transfer, chosen: np.ndarray, deal_id: int) -> int:
+    """Move the ``chosen`` prisoners now."""
+    c = sim.table.cols
+    c["t_deal"][chosen] = sim.env.now
     c["deal_fate"][chosen] = RESETTLED if tr.resettle else REPATRIATED
     c["dest"][chosen] = tr.dest
     c["deal_id"][chosen] = deal_id

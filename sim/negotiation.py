@@ -214,3 +214,36 @@ def accepts(agenda: Agenda, x: np.ndarray, aspirations: np.ndarray) -> np.ndarra
     if not np.any(x > 0):
         return np.zeros(len(agenda.parties), dtype=bool)
     return agenda.utility(x) >= aspirations - 1e-9
+
+
+def balance_one_for_one(
+    counts: dict[Transfer, int],
+    participants: tuple[int, ...],
+    parties: list[Party],
+    allies: list[set[int]],
+) -> dict[Transfer, int]:
+    """Trim handover counts (e.g. after deaths during preparation) so every one-for-one
+    participant still gives exactly as many as it gets back."""
+    out = dict(counts)
+    for _ in range(4):
+        changed = False
+        for q in participants:
+            if not parties[q].norms.one_for_one:
+                continue
+            gives = [tr for tr in out if not tr.resettle and tr.holder == q]
+            gets = [
+                tr
+                for tr in out
+                if not tr.resettle and tr.holder != q and (tr.dest == q or tr.nat in allies[q])
+            ]
+            diff = sum(out[tr] for tr in gives) - sum(out[tr] for tr in gets)
+            side = gives if diff > 0 else gets
+            excess = abs(diff)
+            for tr in sorted(side, key=lambda tr: -out[tr]):
+                cut = min(excess, out[tr])
+                out[tr] -= cut
+                excess -= cut
+                changed = changed or cut > 0
+        if not changed:
+            break
+    return out

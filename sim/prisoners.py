@@ -19,6 +19,7 @@ from sim.dists import Fixed
 from sim.schema import CaptureStream, Holding, PreferenceDrift, Scenario
 
 INF = np.inf
+MIN_RATE = 1e-12
 
 # fates
 HELD, REPATRIATED, RESETTLED, DIED = 0, 1, 2, 3
@@ -341,10 +342,18 @@ def apply_captivity(
     hz = scn.captivity.death_hazard
     start = np.maximum(np.maximum(c["t_cap"][rows], t_from), 0.0)
     h = np.where(c["wounded"][rows], hz.wounded, hz.healthy)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        c["t_death"][rows] = np.where(h > 0, start + c["death_e"][rows] / h, INF)
-        r = c["drift_rate"][rows]
-        c["t_drift"][rows] = np.where(r > 0, start + c["drift_e"][rows] / r, INF)
+    c["t_death"][rows] = start + _time_to_use(c["death_e"][rows], h)
+    c["t_drift"][rows] = start + _time_to_use(c["drift_e"][rows], c["drift_rate"][rows])
+
+
+def _time_to_use(exposure: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """Days until ``exposure`` units are used up at ``rate`` per day (inf for rates below
+    1e-12 per day, i.e. never within any horizon)."""
+    rate = np.broadcast_to(rate, exposure.shape)
+    out = np.full(exposure.shape, INF)
+    live = rate > MIN_RATE
+    out[live] = exposure[live] / rate[live]
+    return out
 
 
 def consume_exposure(

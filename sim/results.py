@@ -122,10 +122,12 @@ def summarise(values: np.ndarray) -> dict[str, float]:
     sd = float(v.std(ddof=1)) if n > 1 else 0.0
     half = float(stats.t.ppf(0.975, n - 1)) * sd / np.sqrt(n) if n > 1 and sd > 0 else 0.0
     p05, p50, p95 = (float(x) for x in np.quantile(v, [0.05, 0.5, 0.95]))
+    # outcomes are counts and durations: the interval of a non-negative mean stays >= 0
+    low = max(mean - half, 0.0) if v.min() >= 0 else mean - half
     return {
         "mean": mean,
         "sd": sd,
-        "ci_low": mean - half,
+        "ci_low": low,
         "ci_high": mean + half,
         "p05": p05,
         "p50": p50,

@@ -184,8 +184,10 @@ class Party(Model):
     humanitarian_release: bool = Field(
         False, description="as holder, releases severely wounded prisoners unilaterally"
     )
-    discount: float = Field(
-        1.0, gt=0, le=1, description="per-day discount factor on the value of a deal (1 = patient)"
+    accepts_losses: bool = Field(
+        False,
+        description="accepts deals worth less to it than no deal (as in the textbook concession "
+        "model, where any agreement beats none); false: never goes below the no-deal value",
     )
 
 

@@ -136,6 +136,7 @@ class Simulation:
         self.cooldown_until: dict[tuple[int, ...], float] = {}
         self.active_sets: set[tuple[int, ...]] = set()
         self.busy: dict[str, int] = {}
+        self.reserved: dict[agents.Transfer, int] = {}
         self._ids: defaultdict[str, int] = defaultdict(int)
         self._buffers: dict[tuple[str, int], tuple[DrawBuffer, Any]] = {}
         self._rebased = 0.0

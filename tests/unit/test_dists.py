@@ -48,7 +48,11 @@ CASES = [
     ({"dist": "poisson", "mean": 4}, 4.0, 2.0),
     ({"dist": "poisson", "mean": 4, "shift": 1}, 5.0, 2.0),
     ({"dist": "geometric", "mean": 3}, 3.0, math.sqrt((1 - 1 / 3) / (1 / 3) ** 2)),
-    ({"dist": "empirical", "values": [1, 2, 10]}, 13 / 3, math.sqrt(((1 + 4 + 100) / 3) - (13 / 3) ** 2)),
+    (
+        {"dist": "empirical", "values": [1, 2, 10]},
+        13 / 3,
+        math.sqrt(((1 + 4 + 100) / 3) - (13 / 3) ** 2),
+    ),
     (
         {"dist": "empirical", "values": [0, 5, 20], "weights": [1, 2, 1]},
         0.25 * 0 + 0.5 * 5 + 0.25 * 20,

@@ -1,0 +1,218 @@
+"""Invariants over random valid scenarios (hypothesis): conservation at every event, no
+prisoner leaves twice or while not held, time never goes back, same seed → same results."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim.scenario import loads_scenario
+from sim.simulation import Simulation
+from sim.strategies import STRATEGIES
+
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> dict[str, Any]:
+    n = draw(st.integers(2, 4))
+    ids = [f"p{i}" for i in range(n)]
+    asylum = [draw(st.booleans()) for _ in ids]
+    parties = []
+    for i, pid in enumerate(ids):
+        others = [x for x in ids if x != pid]
+        norm = draw(st.sampled_from(["none", "one_for_one", "all_for_all"]))
+        parties.append(
+            {
+                "id": pid,
+                "values": {
+                    "own": draw(st.floats(0.0, 2.0)),
+                    "ally": draw(st.floats(0.0, 1.0)),
+                    "chip": draw(st.floats(0.0, 1.5)),
+                    "defector": draw(st.floats(0.0, 1.0)),
+                },
+                "allies": draw(st.lists(st.sampled_from(others), max_size=2, unique=True)),
+                "acknowledges": {
+                    o: draw(st.booleans())
+                    for o in draw(st.lists(st.sampled_from(others), max_size=1, unique=True))
+                },
+                "strategy": draw(st.sampled_from(sorted(STRATEGIES))),
+                "reservation": draw(st.floats(0.0, 1.0)),
+                "deadline": draw(st.floats(5.0, 200.0)),
+                "initiative": draw(
+                    st.one_of(
+                        st.none(),
+                        st.builds(
+                            lambda m: {"dist": "exponential", "mean": m}, st.floats(2.0, 60.0)
+                        ),
+                    )
+                ),
+                "norms": {
+                    "one_for_one": norm == "one_for_one",
+                    "all_for_all": norm == "all_for_all",
+                    "wounded_first": draw(st.booleans()),
+                },
+                "direct_channels": draw(st.lists(st.sampled_from(others), max_size=2, unique=True)),
+                "asylum": asylum[i],
+                "honours_preferences": draw(st.booleans()),
+                "humanitarian_release": draw(st.booleans()),
+            }
+        )
+    havens = [pid for pid, a in zip(ids, asylum, strict=True) if a]
+
+    def prefs() -> dict[str, float]:
+        keys = ["return", "stay"] + [f"resettle:{h}" for h in havens]
+        chosen = draw(st.lists(st.sampled_from(keys), min_size=1, max_size=3, unique=True))
+        w = [draw(st.integers(1, 5)) for _ in chosen]
+        return {k: x / sum(w) for k, x in zip(chosen, w, strict=True)}
+
+    def pair() -> tuple[str, str]:
+        a = draw(st.sampled_from(ids))
+        b = draw(st.sampled_from([x for x in ids if x != a]))
+        return a, b
+
+    holdings = []
+    for _ in range(draw(st.integers(0, 3))):
+        h, nat = pair()
+        holdings.append(
+            {
+                "holder": h,
+                "nationality": nat,
+                "count": draw(st.integers(0, 40)),
+                "captured": draw(st.floats(-100.0, 0.0)),
+                "wounded_share": draw(st.floats(0.0, 1.0)),
+                "categories": {"soldier": 0.5, "officer": 0.5},
+                "preferences": prefs(),
+            }
+        )
+    streams = []
+    for k in range(draw(st.integers(0, 3))):
+        c, nat = pair()
+        phases = [{"from": 0, "per_day": draw(st.floats(0.0, 2.0))}]
+        if draw(st.booleans()):
+            phases.append({"from": draw(st.floats(1.0, 50.0)), "per_day": draw(st.floats(0, 2))})
+        streams.append(
+            {
+                "id": f"s{k}",
+                "captor": c,
+                "nationality": nat,
+                "rate": phases,
+                "batch": {"dist": "geometric", "mean": draw(st.floats(1.0, 3.0))},
+                "wounded_share": draw(st.floats(0.0, 1.0)),
+                "self_destruct": draw(st.floats(0.0, 0.5)),
+                "preferences": prefs(),
+            }
+        )
+    mediators = []
+    for k in range(draw(st.integers(0, 2))):
+        mediators.append(
+            {
+                "id": f"m{k}",
+                "connects": draw(
+                    st.lists(st.sampled_from(ids), min_size=2, max_size=n, unique=True)
+                ),
+                "delay": {"dist": "exponential", "mean": draw(st.floats(0.5, 10.0))},
+                "reliability": draw(st.floats(0.3, 1.0)),
+                "capacity": draw(st.integers(1, 3)),
+                "guarantee": draw(st.booleans()),
+            }
+        )
+    horizon = draw(st.floats(30.0, 250.0))
+    timeline = []
+    for _ in range(draw(st.integers(0, 2))):
+        at = draw(st.floats(0.0, horizon))
+        choice = draw(st.sampled_from(["hazard", "frozen", "rate", "asylum", "strategy"]))
+        if choice == "hazard":
+            change = {"captivity.death_hazard.healthy": draw(st.floats(0.0, 0.05))}
+        elif choice == "frozen":
+            change = {"negotiation.frozen": draw(st.booleans())}
+        elif choice == "rate" and streams:
+            change = {f"capture_streams.{streams[0]['id']}.rate": draw(st.floats(0.0, 3.0))}
+        elif choice == "asylum":
+            change = {f"parties.{ids[0]}.humanitarian_release": draw(st.booleans())}
+        else:
+            change = {f"parties.{ids[-1]}.reservation": draw(st.floats(0.0, 1.0))}
+        timeline.append({"at": at, "set": change})
+    return {
+        "name": "random",
+        "start_date": "2025-01-01",
+        "horizon": horizon,
+        "parties": parties,
+        "holdings": holdings,
+        "capture_streams": streams,
+        "captivity": {
+            "death_hazard": {
+                "healthy": draw(st.floats(0.0, 0.02)),
+                "wounded": draw(st.floats(0.0, 0.05)),
+            },
+            "severe_share": draw(st.floats(0.0, 1.0)),
+            "humanitarian_delay": {"dist": "exponential", "mean": draw(st.floats(1.0, 60.0))},
+            "asylum_delay": {"dist": "exponential", "mean": draw(st.floats(1.0, 60.0))},
+            "preference_drift": {"rate": draw(st.floats(0.0, 0.05)), "to": prefs()},
+        },
+        "intermediaries": mediators,
+        "negotiation": {
+            "collapse": draw(st.floats(0.0, 1.0)),
+            "breakdown_risk": draw(st.floats(0.0, 0.3)),
+            "preparation": {"dist": "exponential", "mean": draw(st.floats(0.5, 10.0))},
+            "max_deal_size": draw(st.one_of(st.none(), st.just({"dist": "fixed", "value": 5}))),
+        },
+        "timeline": timeline,
+    }
+
+
+def _load(raw: dict[str, Any]):  # type: ignore[no-untyped-def]
+    return loads_scenario(yaml.safe_dump(raw, sort_keys=False))
+
+
+@SETTINGS
+@given(scenarios(), st.integers(0, 2**32 - 1))
+def test_conservation_at_every_event_and_exits_are_single(raw: dict[str, Any], seed: int) -> None:
+    scn = _load(raw)
+    sim = Simulation(scn, seed, 0, check_invariants=True, keep_prisoners=True)
+    res = sim.run()  # census() raises if conservation fails at any event
+    assert sim.census_log, "the census was never taken"
+    times = [t for t, _ in sim.census_log]
+    assert all(b >= a for a, b in itertools.pairwise(times)), "time went back"
+    ev_times = [t for t, _, _ in res.events]
+    assert all(b >= a for a, b in itertools.pairwise(ev_times))
+    p = res.prisoners
+    dealt = np.isfinite(p["t_deal"])
+    # a prisoner leaves by deal only while held: captured before, alive and not yet released
+    assert np.all(p["t_deal"][dealt] >= p["t_cap"][dealt])
+    assert np.all(p["t_deal"][dealt] < p["t_death"][dealt])
+    assert np.all(p["t_deal"][dealt] < p["t_exo"][dealt])
+    # one fate, one exit: the exit time is the earliest of the three
+    t_exit = p["t_exit"]
+    assert np.all(t_exit <= np.minimum(p["t_death"], np.minimum(p["t_exo"], p["t_deal"])))
+    o = res.outcomes
+    assert o["initial_held"] + o["captured"] == (
+        o["repatriated"] + o["resettled"] + o["died"] + o["held_at_end"]
+    )
+    assert o["exchanged"] + o["humanitarian_released"] + o["asylum_resettled"] == (
+        o["repatriated"] + o["resettled"]
+    )
+
+
+@SETTINGS
+@given(scenarios(), st.integers(0, 2**32 - 1), st.integers(0, 50))
+def test_same_seed_same_results(raw: dict[str, Any], seed: int, rep: int) -> None:
+    scn = _load(raw)
+    a = Simulation(scn, seed, rep).run()
+    b = Simulation(_load(raw), seed, rep).run()
+    assert a.outcomes == b.outcomes or _nan_equal(a.outcomes, b.outcomes)
+    assert a.events == b.events
+    assert a.held_series.keys() == b.held_series.keys()
+    for k in a.held_series:
+        assert np.array_equal(a.held_series[k], b.held_series[k])
+
+
+def _nan_equal(x: dict[str, float], y: dict[str, float]) -> bool:
+    return x.keys() == y.keys() and all(
+        (v == y[k]) or (v != v and y[k] != y[k]) for k, v in x.items()
+    )
