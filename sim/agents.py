@@ -7,6 +7,7 @@ in the prisoner table (``sim.prisoners``), read when a decision needs them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -64,51 +65,59 @@ def party_initiative(sim: Simulation, p: int) -> Proc:
         try_open(sim, p)
 
 
-def available_transfers(sim: Simulation, members: tuple[int, ...], t: float) -> dict[Transfer, int]:
-    """Prisoners held at t that could move between ``members``, by transfer."""
+def held_transfers(sim: Simulation, t: float) -> dict[Transfer, int]:
+    """Prisoners held at t that could move, by transfer, among all parties (cached per
+    time and table version: several decisions at one moment share it)."""
+    cache = sim._counts_cache
+    if cache is not None and cache[0] == t and cache[1] == sim.version:
+        return cache[2]
     tab = sim.table
-    held = tab.held_mask(t)
-    if not held.any():
-        return {}
-    member_mask = np.zeros(sim.n_parties, dtype=bool)
-    member_mask[list(members)] = True
     c = tab.cols
-    held &= member_mask[c["holder"]]
-    if not held.any():
-        return {}
-    idx = np.flatnonzero(held)
-    holder, nat = c["holder"][idx], c["nat"][idx]
-    pref = np.where(c["t_drift"][idx] <= t, c["pref1"][idx], c["pref0"][idx])
-    honours = sim.flags_honours[holder]
+    n = sim.n_parties
+    rows = tab.held_rows(t)
     out: dict[Transfer, int] = {}
-    # repatriation: home party must be in the talks; honouring holders keep those who refuse
-    rep = member_mask[nat] & ((pref == RETURN) | ~honours)
-    if rep.any():
-        keys, counts = np.unique(holder[rep].astype(np.int64) * 4096 + nat[rep], return_counts=True)
-        for k, n in zip(keys, counts, strict=True):
-            h, na = divmod(int(k), 4096)
-            out[Transfer(h, na, na, False)] = int(n)
-    # resettlement: wish to go to a member offering asylum
-    dest = pref.astype(np.int64) - 2
-    res = dest >= 0
-    if res.any():
-        res &= (
-            member_mask[np.clip(dest, 0, sim.n_parties - 1)]
-            & sim.flags_asylum[np.clip(dest, 0, sim.n_parties - 1)]
-        )
-    if res.any():
-        keys, counts = np.unique(
-            (holder[res].astype(np.int64) * 4096 + nat[res]) * 4096 + dest[res], return_counts=True
-        )
-        for k, n in zip(keys, counts, strict=True):
-            hn, de = divmod(int(k), 4096)
-            h, na = divmod(hn, 4096)
-            out[Transfer(h, na, de, True)] = int(n)
-    # prisoners promised in deals awaiting handover are not on offer again
-    for tr, n in sim.reserved.items():
-        if n and tr in out:
-            out[tr] = max(0, out[tr] - n)
-    return {tr: n for tr, n in out.items() if n > 0}
+    if tab.simple_wishes:
+        counts = np.bincount(c["key"][rows], minlength=n * n)
+        for k in np.flatnonzero(counts):
+            h, na = divmod(int(k), n)
+            out[Transfer(h, na, na, False)] = int(counts[k])
+    elif len(rows):
+        holder = c["holder"][rows]
+        pref = np.where(c["t_drift"][rows] <= t, c["pref1"][rows], c["pref0"][rows])
+        # repatriation: honouring holders keep those who refuse to go home
+        rep = (pref == RETURN) | ~sim.flags_honours[holder]
+        counts = np.bincount(c["key"][rows][rep], minlength=n * n)
+        for k in np.flatnonzero(counts):
+            h, na = divmod(int(k), n)
+            out[Transfer(h, na, na, False)] = int(counts[k])
+        # resettlement: wish to go to a party offering asylum
+        dest = pref.astype(np.int64) - 2
+        res = dest >= 0
+        if res.any():
+            res &= sim.flags_asylum[np.clip(dest, 0, n - 1)]
+        if res.any():
+            counts = np.bincount(
+                c["key"][rows][res].astype(np.int64) * n + dest[res], minlength=n * n * n
+            )
+            for k in np.flatnonzero(counts):
+                hn, de = divmod(int(k), n)
+                h, na = divmod(hn, n)
+                out[Transfer(h, na, de, True)] = int(counts[k])
+    sim._counts_cache = (t, sim.version, out)
+    return out
+
+
+def available_transfers(sim: Simulation, members: tuple[int, ...], t: float) -> dict[Transfer, int]:
+    """Prisoners held at t that could move between ``members`` (holder and destination both
+    in the talks), less those promised in deals awaiting handover."""
+    inside = set(members)
+    out: dict[Transfer, int] = {}
+    for tr, n in held_transfers(sim, t).items():
+        if tr.holder in inside and tr.dest in inside:
+            left = n - sim.reserved.get(tr, 0)
+            if left > 0:
+                out[tr] = left
+    return out
 
 
 def _weights(
@@ -119,10 +128,11 @@ def _weights(
     if all(sim.uniform_weights[q] for q in members):
         return out
     tab = sim.table
-    held = tab.held_mask(t)
     c = tab.cols
+    rows = tab.held_rows(t)
+    keys = c["key"][rows]
     for tr in transfers:
-        m = held & (c["holder"] == tr.holder) & (c["nat"] == tr.nat)
+        m = rows[keys == tr.holder * sim.n_parties + tr.nat]
         cats, wnd = c["cat"][m], c["wounded"][m]
         for q in members:
             if sim.uniform_weights[q]:
@@ -193,7 +203,7 @@ def try_open(sim: Simulation, p: int) -> None:
     avail_all = available_transfers(sim, everyone, t)
     if not avail_all:
         return
-    ranked: list[tuple[float, int, tuple[int, ...]]] = []
+    ranked: list[tuple[float, int, tuple[int, ...], Agenda]] = []
     for k, members in enumerate(candidate_sets(sim, p, avail_all)):
         if sim.cooldown_until.get(members, -1.0) > t or members in sim.active_sets:
             continue
@@ -208,17 +218,17 @@ def try_open(sim: Simulation, p: int) -> None:
         ack = sim.scn.parties[p].acknowledges
         if any(ack.get(sim.party_ids[n], True) is False for n in agenda.nationalities()):
             continue  # it will not itself propose talks naming people it denies are there
-        ranked.append((-_score(agenda), k, members))
+        ranked.append((-_score(agenda), k, members, agenda))
     if not ranked:
         return
-    ranked.sort()
+    ranked.sort(key=lambda r: (r[0], r[1]))
     busy: list[tuple[int, ...]] = []
-    for _, _, members in ranked:
+    for _, _, members, agenda in ranked:
         channel = choose_channel(sim, members)
         if channel == "busy":
             busy.append(members)
         elif channel is not None:
-            sim.env.process(talks(sim, p, members, channel))
+            sim.env.process(talks(sim, p, members, channel, agenda))
             return
     ids = [sim.party_ids[q] for q in ranked[0][2]]
     if busy:
@@ -269,7 +279,13 @@ def _relay(sim: Simulation, channel: str) -> tuple[float, bool]:
     return delay, ok
 
 
-def talks(sim: Simulation, initiator: int, members: tuple[int, ...], channel: str) -> Proc:
+def talks(
+    sim: Simulation,
+    initiator: int,
+    members: tuple[int, ...],
+    channel: str,
+    agenda: Agenda | None = None,
+) -> Proc:
     """Alternating offers among ``members`` until a deal, a breakdown, a deadline or refusal."""
     env = sim.env
     t0 = env.now
@@ -291,13 +307,14 @@ def talks(sim: Simulation, initiator: int, members: tuple[int, ...], channel: st
     )
     cap_dist = sim.scn.negotiation.max_deal_size
     cap = int(max(1, round(sim.draw("negotiation:size", cap_dist)))) if cap_dist else None
+    if agenda is None or cap is not None:  # the agenda the initiator saw, unless capped
+        avail = available_transfers(sim, members, t0)
+        if cap is not None:
+            avail = {tr: min(n, cap) for tr, n in avail.items()}
+        agenda = build_agenda(
+            members, avail, _weights(sim, members, list(avail), t0), sim.scn.parties, sim.allies
+        )
     # who refuses to deal over a nationality it does not acknowledge
-    avail = {tr: n for tr, n in available_transfers(sim, members, t0).items()}
-    if cap is not None:
-        avail = {tr: min(n, cap) for tr, n in avail.items()}
-    agenda = build_agenda(
-        members, avail, _weights(sim, members, list(avail), t0), sim.scn.parties, sim.allies
-    )
     refusal = _refusal(sim, members, agenda)
     proposer_pos = members.index(initiator)
     while True:
@@ -311,14 +328,15 @@ def talks(sim: Simulation, initiator: int, members: tuple[int, ...], channel: st
         x = make_offer(agenda, proposer_pos, asp)
         tk.offers += 1
         sim.counters["offers"] += 1
-        sim.record(
-            env.now,
-            "offer",
-            talks=tk.id,
-            by=ids[proposer_pos],
-            channel=channel,
-            transfers=_describe(sim, agenda, x),
-        )
+        if sim.record_events:
+            sim.record(
+                env.now,
+                "offer",
+                talks=tk.id,
+                by=ids[proposer_pos],
+                channel=channel,
+                transfers=_describe(sim, agenda, x),
+            )
         delay, arrived = _relay(sim, channel)
         yield env.timeout(delay)
         tk.rounds += 1
@@ -336,36 +354,20 @@ def talks(sim: Simulation, initiator: int, members: tuple[int, ...], channel: st
         if tau >= min(scn.parties[r].deadline for r in members):
             tk.outcome = "deadline"  # the offer arrived after a party's deadline
             break
-        u = agenda.utility(x)
-        asps = np.ones(len(members))
-        for pos, r in enumerate(members):
-            if pos == proposer_pos:
-                asps[pos] = -np.inf
-                continue
-            tk.received[r].append(float(u[pos]))
-            asps[pos] = _aspiration(sim, tk, r, tau, agenda, pos)
-        ok = accepts(agenda, x, asps)
-        # a party that does not accept losses wants strictly more than no deal gives it
-        ok &= np.array(
-            [
-                scn.parties[r].accepts_losses
-                or u[pos] > agenda.e[pos] + 1e-9
-                or pos == proposer_pos
-                for pos, r in enumerate(members)
-            ]
-        )
-        if ok.all():
+        ok = _responses(sim, tk, agenda, x, proposer_pos, tau)
+        if all(ok):
             tk.outcome = "agreed"
             deal_id = sim.next_id("deal")
             tk.deal_id = deal_id
-            sim.record(
-                env.now,
-                "agreed",
-                talks=tk.id,
-                deal=deal_id,
-                parties=ids,
-                transfers=_describe(sim, agenda, x),
-            )
+            if sim.record_events:
+                sim.record(
+                    env.now,
+                    "agreed",
+                    talks=tk.id,
+                    deal=deal_id,
+                    parties=ids,
+                    transfers=_describe(sim, agenda, x),
+                )
             promised = agenda.transfers(x)
             for tr, n in promised.items():
                 sim.reserved[tr] = sim.reserved.get(tr, 0) + n
@@ -398,12 +400,31 @@ def talks(sim: Simulation, initiator: int, members: tuple[int, ...], channel: st
         )
 
 
+def _responses(
+    sim: Simulation, tk: Talks, agenda: Agenda, x: np.ndarray, proposer_pos: int, tau: float
+) -> list[bool]:
+    """Each party's answer to offer ``x``: yes when its value reaches its aspiration and (unless
+    it accepts losses) beats no deal; the proposer says yes to its own offer."""
+    xs = x.tolist()
+    u = agenda.utilities(xs)
+    asps: list[float] = []
+    for pos, r in enumerate(tk.parties):
+        if pos == proposer_pos:
+            asps.append(-math.inf)
+            continue
+        tk.received[r].append(u[pos])
+        asps.append(_aspiration(sim, tk, r, tau, agenda, pos))
+    rational = [not sim.scn.parties[r].accepts_losses for r in tk.parties]
+    rational[proposer_pos] = False
+    return accepts(agenda, xs, asps, rational)
+
+
 def _aspiration(sim: Simulation, tk: Talks, q: int, tau: float, agenda: Agenda, pos: int) -> float:
     """Party q's aspiration now, never below the value of no deal unless it accepts losses."""
     party = sim.scn.parties[q]
     state = ConcessionState(tau, party.deadline, party.reservation, tk.received[q])
     asp = aspiration(party.strategy, state)
-    return asp if party.accepts_losses else max(asp, float(agenda.e[pos]))
+    return asp if party.accepts_losses else max(asp, agenda._e[pos])
 
 
 def _refusal(sim: Simulation, members: tuple[int, ...], agenda: Agenda) -> tuple[str, str] | None:
@@ -459,8 +480,10 @@ def execute(sim: Simulation, deal_id: int, tk: Talks, transfers: dict[Transfer, 
             "negotiation:cooldown", scn.negotiation.cooldown
         )
         return
-    order = sorted(transfers, key=lambda tr: (tr.holder, tr.nat, tr.dest))
-    eligible = {tr: eligible_prisoners(sim, tr) for tr in order}
+    order = sorted(transfers)
+    held = sim.table.held_rows(env.now)
+    held_keys = sim.table.cols["key"][held]
+    eligible = {tr: eligible_prisoners(sim, tr, held, held_keys) for tr in order}
     counts = {tr: min(transfers[tr], len(eligible[tr])) for tr in order}
     counts = balance_one_for_one(counts, tk.parties, scn.parties, sim.allies)
     moved = []
@@ -477,34 +500,33 @@ def execute(sim: Simulation, deal_id: int, tk: Talks, transfers: dict[Transfer, 
     sim.record(env.now, "executed", deal=deal_id, talks=tk.id, transfers=moved)
 
 
-def eligible_prisoners(sim: Simulation, tr: Transfer) -> np.ndarray:
-    """Row indices of prisoners who could move by ``tr`` now, in handover order: wounded first
-    if either side insists, then the longest held."""
+def eligible_prisoners(
+    sim: Simulation, tr: Transfer, held: np.ndarray, held_keys: np.ndarray
+) -> np.ndarray:
+    """Row indices of prisoners who could move by ``tr`` now (``held``: rows held now, with
+    their group keys), in handover order: wounded first if either side insists, then the
+    longest held."""
     t = sim.env.now
     tab = sim.table
     c = tab.cols
-    m = tab.held_mask(t) & (c["holder"] == tr.holder) & (c["nat"] == tr.nat)
-    pref = tab.pref_at(t)
-    if tr.resettle:
-        m &= pref == 2 + tr.dest
-    elif sim.flags_honours[tr.holder]:
-        m &= pref == RETURN
-    idx = np.flatnonzero(m)
+    idx = held[held_keys == tr.holder * sim.n_parties + tr.nat]
+    if not tab.simple_wishes or tr.resettle:
+        pref = np.where(c["t_drift"][idx] <= t, c["pref1"][idx], c["pref0"][idx])
+        if tr.resettle:
+            idx = idx[pref == 2 + tr.dest]
+        elif sim.flags_honours[tr.holder]:
+            idx = idx[pref == RETURN]
     parties = sim.scn.parties
     if parties[tr.holder].norms.wounded_first or parties[tr.dest].norms.wounded_first:
-        order = np.lexsort((idx, c["t_cap"][idx], ~c["wounded"][idx]))
-    else:
-        order = np.lexsort((idx, c["t_cap"][idx]))
-    return idx[order]
+        idx = idx[np.argsort(~c["wounded"][idx], kind="stable")]
+    return idx  # rows are sorted by capture time: longest held first
 
 
 def hand_over(sim: Simulation, tr: Transfer, chosen: np.ndarray, deal_id: int) -> int:
     """Move the ``chosen`` prisoners now."""
-    c = sim.table.cols
-    c["t_deal"][chosen] = sim.env.now
-    c["deal_fate"][chosen] = RESETTLED if tr.resettle else REPATRIATED
-    c["dest"][chosen] = tr.dest
-    c["deal_id"][chosen] = deal_id
+    fate = RESETTLED if tr.resettle else REPATRIATED
+    sim.table.mark_deal(chosen, sim.env.now, fate, tr.dest, deal_id)
+    sim.version += 1
     return len(chosen)
 
 

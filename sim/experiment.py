@@ -36,9 +36,10 @@ def run_one(
     keep_prisoners: bool = False,
 ) -> RunResult:
     """One replication; heavy detail (events, incidents) dropped unless asked for."""
-    res = Simulation(scenario, seed, replication, keep_prisoners=keep_prisoners).run()
+    res = Simulation(
+        scenario, seed, replication, keep_prisoners=keep_prisoners, record_events=keep_events
+    ).run()
     if not keep_events:
-        res.events = []
         res.incidents = {}
     return res
 

@@ -16,16 +16,17 @@ solved exactly by a greedy (fractional-knapsack) pass, then rounded in the propo
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from math import gcd
+from typing import NamedTuple
 
 import numpy as np
 
 from sim.schema import Party
 
 
-@dataclass(frozen=True)
-class Transfer:
+class Transfer(NamedTuple):
     """Prisoners of nationality ``nat`` moving from ``holder`` to ``dest``.
 
     ``resettle`` is False for repatriation (``dest`` is the home party ``nat``) and True for
@@ -47,6 +48,11 @@ class Line:
 
 @dataclass
 class Agenda:
+    """Lines under discussion and every participant's value of one unit of each line.
+
+    Agendas are small (a handful of lines), so the arithmetic is plain Python on lists; the
+    numpy views (``values``, ``d``, ``e``) are for callers and tests."""
+
     parties: tuple[int, ...]
     lines: list[Line]
     values: np.ndarray  # (n_parties, n_lines) raw value of one unit to each party
@@ -57,26 +63,41 @@ class Agenda:
         self.renormalise()
 
     def renormalise(self) -> None:
-        m = self.bounds()
-        v = self.values
-        lo = (np.minimum(v, 0.0) * m).sum(axis=1)
-        hi = (np.maximum(v, 0.0) * m).sum(axis=1)
-        rng = hi - lo
-        safe = np.where(rng > 0, rng, 1.0)
-        self.d = np.where(rng[:, None] > 0, v / safe[:, None], 0.0)
-        self.e = np.where(rng > 0, -lo / safe, 1.0)
+        """Scale each party's values so its worst deal is 0 and its best is 1."""
+        m = [float(ln.bound) for ln in self.lines]
+        rows = self.values.tolist()
+        d: list[list[float]] = []
+        e: list[float] = []
+        for row in rows:
+            lo = sum(v * b for v, b in zip(row, m, strict=True) if v < 0)
+            span = sum(abs(v) * b for v, b in zip(row, m, strict=True))
+            if span > 0:
+                d.append([v / span for v in row])
+                e.append(-lo / span)
+            else:
+                d.append([0.0] * len(row))
+                e.append(1.0)
+        self._m, self._d, self._e = m, d, e
+        self.d = np.array(d, dtype=float).reshape(self.values.shape)
+        self.e = np.array(e, dtype=float)
 
     def bounds(self) -> np.ndarray:
-        return np.asarray([ln.bound for ln in self.lines], dtype=float)
+        return np.asarray(self._m, dtype=float)
 
-    def utility(self, x: np.ndarray) -> np.ndarray:
+    def utilities(self, x: list[float]) -> list[float]:
         """Normalised value of deal ``x`` (units per line) to each party, 0..1."""
-        return self.d @ x + self.e
+        return [
+            sum(a * b for a, b in zip(dq, x, strict=True)) + eq
+            for dq, eq in zip(self._d, self._e, strict=True)
+        ]
+
+    def utility(self, x: np.ndarray | list[float]) -> np.ndarray:
+        return np.array(self.utilities([float(v) for v in x]))
 
     def is_empty(self) -> bool:
         return not self.lines or all(ln.bound <= 0 for ln in self.lines)
 
-    def transfers(self, x: np.ndarray) -> dict[Transfer, int]:
+    def transfers(self, x: np.ndarray | list[float]) -> dict[Transfer, int]:
         """Prisoners per transfer in deal ``x``."""
         out: dict[Transfer, int] = {}
         for units, line in zip(x, self.lines, strict=True):
@@ -170,50 +191,68 @@ def build_agenda(
         if parties[q].norms.one_for_one:
             lines = pair_one_for_one(lines, q, allies[q])
     lines = [ln for ln in lines if ln.bound > 0]
-    values = np.zeros((len(participants), len(lines)))
-    for a, q in enumerate(participants):
-        for b, ln in enumerate(lines):
-            values[a, b] = sum(
+    values = [
+        [
+            sum(
                 k * unit_value(parties[q], q, tr, weights.get((q, tr), 1.0), allies[q])
                 for tr, k in ln.parts
             )
-    return Agenda(participants, lines, values)
+            for ln in lines
+        ]
+        for q in participants
+    ]
+    return Agenda(
+        participants, lines, np.array(values, dtype=float).reshape(len(participants), len(lines))
+    )
 
 
 def make_offer(agenda: Agenda, proposer: int, aspiration: float) -> np.ndarray:
     """Units per line: the best deal for the others that keeps ``proposer`` (position in
     ``agenda.parties``) at ``aspiration`` or above, rounded in the proposer's favour."""
-    m = agenda.bounds()
-    dp = agenda.d[proposer]
-    others = np.delete(agenda.d, proposer, axis=0)
-    c = others.sum(axis=0) if len(others) else np.zeros_like(dp)
-    x = np.where((c > 0) | ((c == 0) & (dp > 0)), m, 0.0)
-    deficit = aspiration - (dp @ x + agenda.e[proposer])
+    m = agenda._m
+    d = agenda._d
+    dp = d[proposer]
+    n = len(m)
+    # the others' total marginal value per unit of each line
+    c = [sum(row[i] for row in d) - dp[i] for i in range(n)]
+    x = [m[i] if (c[i] > 0 or (c[i] == 0 and dp[i] > 0)) else 0.0 for i in range(n)]
+    deficit = aspiration - (sum(a * b for a, b in zip(dp, x, strict=True)) + agenda._e[proposer])
     if deficit > 1e-12:
-        up = (dp > 0) & (x < m)
-        down = (dp < 0) & (x > 0)
-        movable = up | down
-        gain = np.abs(dp)
-        cost = np.where(up, -c, c)
-        idx = np.flatnonzero(movable)
-        order = idx[np.lexsort((idx, cost[idx] / gain[idx]))]
-        for i in order:
-            room = m[i] - x[i] if up[i] else x[i]
-            need = deficit / gain[i]
-            step = min(room, need)
-            x[i] += step if up[i] else -step
-            deficit -= step * gain[i]
+        # fractional knapsack: buy the proposer's value where it costs the others least
+        moves = []
+        for i in range(n):
+            up = dp[i] > 0 and x[i] < m[i]
+            if up or (dp[i] < 0 and x[i] > 0):
+                gain = abs(dp[i])
+                moves.append(((-c[i] if up else c[i]) / gain, i, up, gain))
+        moves.sort()
+        for _, i, up, gain in moves:
+            step = min(m[i] - x[i] if up else x[i], deficit / gain)
+            x[i] += step if up else -step
+            deficit -= step * gain
             if deficit <= 1e-12:
                 break
-        x = np.where(dp > 0, np.ceil(x - 1e-9), np.floor(x + 1e-9))
-    return np.clip(x, 0, m)
+        x = [math.ceil(v - 1e-9) if dp[i] > 0 else math.floor(v + 1e-9) for i, v in enumerate(x)]
+    return np.array([min(max(float(v), 0.0), m[i]) for i, v in enumerate(x)])
 
 
-def accepts(agenda: Agenda, x: np.ndarray, aspirations: np.ndarray) -> np.ndarray:
-    """Which parties accept deal ``x`` given their current aspirations (empty deals never)."""
-    if not np.any(x > 0):
-        return np.zeros(len(agenda.parties), dtype=bool)
-    return agenda.utility(x) >= aspirations - 1e-9
+def accepts(
+    agenda: Agenda,
+    x: np.ndarray | list[float],
+    aspirations: np.ndarray | list[float],
+    rational: list[bool] | None = None,
+) -> list[bool]:
+    """Which parties accept deal ``x``: its value reaches their aspiration and, for the
+    ``rational`` ones, is strictly better than no deal. Nobody accepts an empty deal."""
+    xs = [float(v) for v in x]
+    if not any(v > 0 for v in xs):
+        return [False] * len(agenda.parties)
+    u = agenda.utilities(xs)
+    return [
+        u[i] >= float(aspirations[i]) - 1e-9
+        and not (rational is not None and rational[i] and u[i] <= agenda._e[i] + 1e-9)
+        for i in range(len(u))
+    ]
 
 
 def balance_one_for_one(

@@ -68,6 +68,8 @@ COLUMNS: dict[str, type] = {
     "deal_fate": np.int8,
     "dest": np.int16,
     "deal_id": np.int32,
+    "t_out": np.float64,  # cached exit time: min(t_death, t_exo, t_deal), see reindex()
+    "key": np.int32,  # holder * n_parties + nat, see reindex()
 }
 
 
@@ -84,9 +86,46 @@ class Incidents:
 class PrisonerTable:
     """Column store of prisoners; rows are only appended or (future captures) replaced."""
 
-    def __init__(self) -> None:
+    def __init__(self, n_parties: int = 1) -> None:
         self.cols: dict[str, np.ndarray] = {k: np.empty(0, dtype=v) for k, v in COLUMNS.items()}
         self.categories: list[str] = []
+        self.n_parties = n_parties
+        self.simple_wishes = True  # everyone wishes to return, always: skip wish lookups
+
+    # ------------------------------------------------------------------ index for decisions
+    def reindex(self) -> None:
+        """Sort rows by capture time (so the captured-so-far rows are a prefix, longest held
+        first) and refresh the cached exit times and group keys. Call after drawing or
+        redrawing sources or exogenous times; row indices change."""
+        c = self.cols
+        order = np.argsort(c["t_cap"], kind="stable")
+        for k in c:
+            c[k] = c[k][order]
+        self.refresh_exits()
+        c["key"] = (c["holder"].astype(np.int32) * self.n_parties + c["nat"]).astype(np.int32)
+        self.simple_wishes = bool(
+            np.all(c["pref0"] == RETURN) and not np.isfinite(c["t_drift"]).any()
+        )
+
+    def refresh_exits(self) -> None:
+        self.cols["t_out"] = self.t_exit()
+
+    def upto(self, t: float) -> int:
+        """Number of rows captured at or before t (rows are sorted by capture time)."""
+        return int(np.searchsorted(self.cols["t_cap"], t, side="right"))
+
+    def held_rows(self, t: float) -> np.ndarray:
+        """Indices of prisoners held at t, longest held first."""
+        k = self.upto(t)
+        return np.flatnonzero(self.cols["t_out"][:k] > t)
+
+    def mark_deal(self, rows: np.ndarray, t: float, fate: int, dest: int, deal_id: int) -> None:
+        c = self.cols
+        c["t_deal"][rows] = t
+        c["t_out"][rows] = np.minimum(c["t_out"][rows], t)
+        c["deal_fate"][rows] = fate
+        c["dest"][rows] = dest
+        c["deal_id"][rows] = deal_id
 
     def __len__(self) -> int:
         return len(self.cols["t_cap"])
@@ -122,6 +161,13 @@ class PrisonerTable:
     def held_mask(self, t: float) -> np.ndarray:
         c = self.cols
         return (c["t_cap"] <= t) & (self.t_exit() > t)
+
+    def check_index(self) -> None:
+        """The cached exit times and the sort order are up to date (for invariant checks)."""
+        if not np.array_equal(self.cols["t_out"], self.t_exit()):
+            raise AssertionError("cached exit times are stale")
+        if np.any(np.diff(self.cols["t_cap"]) < 0):
+            raise AssertionError("rows are not sorted by capture time")
 
     def pref_at(self, t: float) -> np.ndarray:
         c = self.cols
@@ -161,6 +207,8 @@ class PrisonerTable:
             raise AssertionError(f"conservation broken at t={t}: {lhs} != {rhs} ({out})")
         if int(self.held_mask(t).sum()) != out["held"]:
             raise AssertionError(f"held count inconsistent at t={t}")
+        if len(self.held_rows(t)) != out["held"]:
+            raise AssertionError(f"indexed held count inconsistent at t={t}")
         return out
 
 

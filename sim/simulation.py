@@ -114,8 +114,10 @@ class Simulation:
         *,
         check_invariants: bool = False,
         keep_prisoners: bool = False,
+        record_events: bool = True,
     ) -> None:
         self.scn = scenario
+        self.record_events = record_events
         self.base = scenario
         self.seed = int(scenario.seed if seed is None else seed)
         self.replication = int(replication)
@@ -126,7 +128,7 @@ class Simulation:
         self.party_ids = scenario.party_ids
         self.party_index = {pid: i for i, pid in enumerate(self.party_ids)}
         self.n_parties = len(self.party_ids)
-        self.table = PrisonerTable()
+        self.table = PrisonerTable(len(scenario.parties))
         self.incidents: dict[str, Incidents] = {}
         self.counters: defaultdict[str, int] = defaultdict(int)
         self.events: list[tuple[float, str, dict[str, Any]]] = []
@@ -137,6 +139,8 @@ class Simulation:
         self.active_sets: set[tuple[int, ...]] = set()
         self.busy: dict[str, int] = {}
         self.reserved: dict[agents.Transfer, int] = {}
+        self.version = 0  # bumped whenever who is held may change other than by time
+        self._counts_cache: tuple[float, int, dict[agents.Transfer, int]] | None = None
         self._ids: defaultdict[str, int] = defaultdict(int)
         self._buffers: dict[tuple[str, int], tuple[DrawBuffer, Any]] = {}
         self._rebased = 0.0
@@ -194,7 +198,8 @@ class Simulation:
         return entry[0].next()
 
     def record(self, t: float, kind: str, **data: Any) -> None:
-        self.events.append((t, kind, data))
+        if self.record_events:
+            self.events.append((t, kind, data))
 
     def next_id(self, kind: str) -> int:
         self._ids[kind] += 1
@@ -222,6 +227,7 @@ class Simulation:
         rows = slice(None)
         apply_captivity(scn, self.table, rows, 0.0)
         apply_exogenous(scn, self.table, self.party_flags(), rows, 0.0)
+        self.table.reindex()
 
     def _draw_stream(self, i: int, t_from: float) -> None:
         s = self.scn.capture_streams[i]
@@ -277,6 +283,8 @@ class Simulation:
                 apply_exogenous(new, tab, self.party_flags(), self._new_rows, t)
         alive = np.flatnonzero(tab.t_exit() > t)
         apply_exogenous(new, tab, self.party_flags(), alive, t)
+        tab.reindex()
+        self.version += 1
         note = ""
         for ch in self.base.timeline:
             if ch.at == t:
@@ -300,6 +308,7 @@ class Simulation:
             while self.env.peek() <= horizon:
                 self.env.step()
                 self.census_log.append((self.env.now, self.table.census(self.env.now)))
+                self.table.check_index()
         else:
             self.env.run(until=horizon)
         return self._result(horizon)
@@ -339,28 +348,32 @@ class Simulation:
             "deadlines": self.counters["deadlines"],
             "rounds_lost": self.counters["rounds_lost"],
         }
-        parties = []
         holder, nat = c["holder"], c["nat"]
+        n = self.n_parties
+
+        def per(by: np.ndarray, mask: np.ndarray) -> list[int]:
+            return np.bincount(by[mask], minlength=n).tolist()
+
+        held_now = present & (fate == HELD)
+        died_now = present & (fate == DIED)
+        hum = by_exo & (c["exo_fate"] == REPATRIATED)
+        cols = {
+            "held": per(holder, held_now),
+            "taken": per(holder, present & (c["source"] >= 0)),
+            "repatriated_home": per(nat, present & (fate == REPATRIATED)),
+            "given": per(holder, by_deal),
+            "received": per(c["dest"], by_deal),
+            "released_humanitarian": per(holder, hum),
+            "died_in_custody": per(holder, died_now),
+            "own_died": per(nat, died_now),
+            "own_still_held": per(nat, held_now),
+        }
+        parties = []
         for q, pid in enumerate(self.party_ids):
-            given = int((by_deal & (holder == q)).sum())
-            received = int((by_deal & (c["dest"] == q)).sum())
-            parties.append(
-                {
-                    "party": pid,
-                    "held": int((present & (fate == HELD) & (holder == q)).sum()),
-                    "taken": int((present & (c["source"] >= 0) & (holder == q)).sum()),
-                    "repatriated_home": int((present & (fate == REPATRIATED) & (nat == q)).sum()),
-                    "given": given,
-                    "received": received,
-                    "ratio": received / given if given else float("nan"),
-                    "released_humanitarian": int(
-                        (by_exo & (c["exo_fate"] == REPATRIATED) & (holder == q)).sum()
-                    ),
-                    "died_in_custody": int((present & (fate == DIED) & (holder == q)).sum()),
-                    "own_died": int((present & (fate == DIED) & (nat == q)).sum()),
-                    "own_still_held": int((present & (fate == HELD) & (nat == q)).sum()),
-                }
-            )
+            row: dict[str, Any] = {"party": pid, **{k: v[q] for k, v in cols.items()}}
+            given, received = row["given"], row["received"]
+            row["ratio"] = received / given if given else float("nan")
+            parties.append({k: row[k] for k in PARTY_COLUMNS})
         grid = series_grid(horizon)
         held_series: dict[tuple[str, str], np.ndarray] = {}
         rep_series: dict[str, np.ndarray] = {}
