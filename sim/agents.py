@@ -74,14 +74,17 @@ def held_transfers(sim: Simulation, t: float) -> dict[Transfer, int]:
     tab = sim.table
     c = tab.cols
     n = sim.n_parties
-    rows = tab.held_rows(t)
     out: dict[Transfer, int] = {}
-    if tab.simple_wishes:
-        counts = np.bincount(c["key"][rows], minlength=n * n)
-        for k in np.flatnonzero(counts):
-            h, na = divmod(int(k), n)
-            out[Transfer(h, na, na, False)] = int(counts[k])
-    elif len(rows):
+    if tab.simple_wishes:  # everyone wants to go home: counts from the group indexes
+        for k, group in tab.groups.items():
+            held = group.held(t)
+            if held > 0:
+                h, na = divmod(k, n)
+                out[Transfer(h, na, na, False)] = held
+        sim._counts_cache = (t, sim.version, out)
+        return out
+    rows = tab.held_rows(t)
+    if len(rows):
         holder = c["holder"][rows]
         pref = np.where(c["t_drift"][rows] <= t, c["pref1"][rows], c["pref0"][rows])
         # repatriation: honouring holders keep those who refuse to go home
@@ -92,7 +95,7 @@ def held_transfers(sim: Simulation, t: float) -> dict[Transfer, int]:
             out[Transfer(h, na, na, False)] = int(counts[k])
         # resettlement: wish to go to a party offering asylum
         dest = pref.astype(np.int64) - 2
-        res = dest >= 0
+        res = (dest >= 0) & (dest != holder)  # resettling with the holder is staying
         if res.any():
             res &= sim.flags_asylum[np.clip(dest, 0, n - 1)]
         if res.any():
@@ -483,7 +486,13 @@ def execute(sim: Simulation, deal_id: int, tk: Talks, transfers: dict[Transfer, 
     order = sorted(transfers)
     held = sim.table.held_rows(env.now)
     held_keys = sim.table.cols["key"][held]
-    eligible = {tr: eligible_prisoners(sim, tr, held, held_keys) for tr in order}
+    eligible: dict[Transfer, np.ndarray] = {}
+    used = np.zeros(len(sim.table), dtype=bool)  # one prisoner, one transfer
+    for tr in order:
+        rows = eligible_prisoners(sim, tr, held, held_keys)
+        rows = rows[~used[rows]][: transfers[tr]]
+        used[rows] = True
+        eligible[tr] = rows
     counts = {tr: min(transfers[tr], len(eligible[tr])) for tr in order}
     counts = balance_one_for_one(counts, tk.parties, scn.parties, sim.allies)
     moved = []
@@ -525,7 +534,8 @@ def eligible_prisoners(
 def hand_over(sim: Simulation, tr: Transfer, chosen: np.ndarray, deal_id: int) -> int:
     """Move the ``chosen`` prisoners now."""
     fate = RESETTLED if tr.resettle else REPATRIATED
-    sim.table.mark_deal(chosen, sim.env.now, fate, tr.dest, deal_id)
+    key = tr.holder * sim.n_parties + tr.nat
+    sim.table.mark_deal(chosen, key, sim.env.now, fate, tr.dest, deal_id)
     sim.version += 1
     return len(chosen)
 

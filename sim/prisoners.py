@@ -83,6 +83,31 @@ class Incidents:
     self_destructed: np.ndarray
 
 
+class GroupIndex:
+    """Prisoners of one (holder, nationality) group, for counting those held at any time
+    without scanning the table: held(t) = captured by t - natural exits by t - handed over
+    (in deals) before their natural exit came. Natural exits are death and exogenous release."""
+
+    __slots__ = ("caps", "dealt_ends", "ends", "rows")
+
+    def __init__(self, rows: np.ndarray, cols: dict[str, np.ndarray]) -> None:
+        self.rows = rows  # sorted by capture time, like the table
+        self.caps = cols["t_cap"][rows]
+        natural = np.minimum(cols["t_death"][rows], cols["t_exo"][rows])
+        self.ends = np.sort(natural)
+        dealt = np.isfinite(cols["t_deal"][rows])
+        self.dealt_ends = np.sort(natural[dealt])
+
+    def add_dealt(self, natural_ends: np.ndarray) -> None:
+        self.dealt_ends = np.sort(np.concatenate([self.dealt_ends, natural_ends]))
+
+    def held(self, t: float) -> int:
+        caught = int(self.caps.searchsorted(t, side="right"))
+        gone = int(self.ends.searchsorted(t, side="right"))
+        traded_early = len(self.dealt_ends) - int(self.dealt_ends.searchsorted(t, side="right"))
+        return caught - gone - traded_early
+
+
 class PrisonerTable:
     """Column store of prisoners; rows are only appended or (future captures) replaced."""
 
@@ -91,6 +116,7 @@ class PrisonerTable:
         self.categories: list[str] = []
         self.n_parties = n_parties
         self.simple_wishes = True  # everyone wishes to return, always: skip wish lookups
+        self.groups: dict[int, GroupIndex] = {}
 
     # ------------------------------------------------------------------ index for decisions
     def reindex(self) -> None:
@@ -103,6 +129,12 @@ class PrisonerTable:
             c[k] = c[k][order]
         self.refresh_exits()
         c["key"] = (c["holder"].astype(np.int32) * self.n_parties + c["nat"]).astype(np.int32)
+        order = np.argsort(c["key"], kind="stable")
+        keys, starts = np.unique(c["key"][order], return_index=True)
+        bounds = [*starts.tolist(), len(order)]
+        self.groups = {
+            int(k): GroupIndex(order[bounds[i] : bounds[i + 1]], c) for i, k in enumerate(keys)
+        }
         self.simple_wishes = bool(
             np.all(c["pref0"] == RETURN) and not np.isfinite(c["t_drift"]).any()
         )
@@ -119,8 +151,13 @@ class PrisonerTable:
         k = self.upto(t)
         return np.flatnonzero(self.cols["t_out"][:k] > t)
 
-    def mark_deal(self, rows: np.ndarray, t: float, fate: int, dest: int, deal_id: int) -> None:
+    def mark_deal(
+        self, rows: np.ndarray, key: int, t: float, fate: int, dest: int, deal_id: int
+    ) -> None:
+        """Prisoners ``rows`` (all of group ``key``) leave by a deal at ``t``."""
         c = self.cols
+        if len(rows):
+            self.groups[key].add_dealt(np.minimum(c["t_death"][rows], c["t_exo"][rows]))
         c["t_deal"][rows] = t
         c["t_out"][rows] = np.minimum(c["t_out"][rows], t)
         c["deal_fate"][rows] = fate
@@ -209,6 +246,8 @@ class PrisonerTable:
             raise AssertionError(f"held count inconsistent at t={t}")
         if len(self.held_rows(t)) != out["held"]:
             raise AssertionError(f"indexed held count inconsistent at t={t}")
+        if sum(g.held(t) for g in self.groups.values()) != out["held"]:
+            raise AssertionError(f"group held counts inconsistent at t={t}")
         return out
 
 
@@ -453,9 +492,12 @@ def apply_exogenous(
     pref_h = np.where(t_drift <= t_h, pref1, pref0)
     ok_h = c["severe"][rows] & humanitarian[holder] & ((pref_h == RETURN) | ~honours[holder])
     # asylum for those who wish to stay, from when they wish it
-    t_stay = np.where(pref0 == STAY, t_cap, np.where(pref1 == STAY, t_drift, INF))
+    # a wish to resettle with the holder itself is a wish to stay
+    stay0 = (pref0 == STAY) | (pref0 == 2 + holder)
+    stay1 = (pref1 == STAY) | (pref1 == 2 + holder)
+    t_stay = np.where(stay0, t_cap, np.where(stay1, t_drift, INF))
     t_a = t_stay + c["asy_delay"][rows]
-    still = np.where(pref0 == STAY, (pref1 == STAY) | (t_drift > t_a), True)
+    still = np.where(stay0, stay1 | (t_drift > t_a), True)
     ok_a = asylum[holder] & np.isfinite(t_stay) & still
     th = np.where(ok_h, np.maximum(t_h, t_from), INF)
     ta = np.where(ok_a, np.maximum(t_a, t_from), INF)
