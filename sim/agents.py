@@ -90,9 +90,9 @@ def held_transfers(sim: Simulation, t: float) -> dict[Transfer, int]:
         # repatriation: honouring holders keep those who refuse to go home
         rep = (pref == RETURN) | ~sim.flags_honours[holder]
         counts = np.bincount(c["key"][rows][rep], minlength=n * n)
-        for k in np.flatnonzero(counts):
-            h, na = divmod(int(k), n)
-            out[Transfer(h, na, na, False)] = int(counts[k])
+        for code in np.flatnonzero(counts).tolist():
+            h, na = divmod(code, n)
+            out[Transfer(h, na, na, False)] = int(counts[code])
         # resettlement: wish to go to a party offering asylum
         dest = pref.astype(np.int64) - 2
         res = (dest >= 0) & (dest != holder)  # resettling with the holder is staying
@@ -102,10 +102,10 @@ def held_transfers(sim: Simulation, t: float) -> dict[Transfer, int]:
             counts = np.bincount(
                 c["key"][rows][res].astype(np.int64) * n + dest[res], minlength=n * n * n
             )
-            for k in np.flatnonzero(counts):
-                hn, de = divmod(int(k), n)
+            for code in np.flatnonzero(counts).tolist():
+                hn, de = divmod(code, n)
                 h, na = divmod(hn, n)
-                out[Transfer(h, na, de, True)] = int(counts[k])
+                out[Transfer(h, na, de, True)] = int(counts[code])
     sim._counts_cache = (t, sim.version, out)
     return out
 
@@ -484,14 +484,15 @@ def execute(sim: Simulation, deal_id: int, tk: Talks, transfers: dict[Transfer, 
         )
         return
     order = sorted(transfers)
-    held = sim.table.held_rows(env.now)
-    held_keys = sim.table.cols["key"][held]
     eligible: dict[Transfer, np.ndarray] = {}
-    used = np.zeros(len(sim.table), dtype=bool)  # one prisoner, one transfer
+    used: set[int] = set()  # one prisoner, one transfer (a group can feed two transfers)
     for tr in order:
-        rows = eligible_prisoners(sim, tr, held, held_keys)
-        rows = rows[~used[rows]][: transfers[tr]]
-        used[rows] = True
+        rows = eligible_prisoners(sim, tr)
+        if used:
+            rows = rows[~np.isin(rows, list(used))]
+        rows = rows[: transfers[tr]]
+        if sum(1 for other in order if (other.holder, other.nat) == (tr.holder, tr.nat)) > 1:
+            used.update(rows.tolist())
         eligible[tr] = rows
     counts = {tr: min(transfers[tr], len(eligible[tr])) for tr in order}
     counts = balance_one_for_one(counts, tk.parties, scn.parties, sim.allies)
@@ -509,16 +510,17 @@ def execute(sim: Simulation, deal_id: int, tk: Talks, transfers: dict[Transfer, 
     sim.record(env.now, "executed", deal=deal_id, talks=tk.id, transfers=moved)
 
 
-def eligible_prisoners(
-    sim: Simulation, tr: Transfer, held: np.ndarray, held_keys: np.ndarray
-) -> np.ndarray:
-    """Row indices of prisoners who could move by ``tr`` now (``held``: rows held now, with
-    their group keys), in handover order: wounded first if either side insists, then the
-    longest held."""
+def eligible_prisoners(sim: Simulation, tr: Transfer) -> np.ndarray:
+    """Row indices of prisoners who could move by ``tr`` now, in handover order: wounded first
+    if either side insists, then the longest held."""
     t = sim.env.now
     tab = sim.table
     c = tab.cols
-    idx = held[held_keys == tr.holder * sim.n_parties + tr.nat]
+    group = tab.groups.get(tr.holder * sim.n_parties + tr.nat)
+    if group is None:
+        return np.empty(0, dtype=np.int64)
+    rows = group.rows[: int(group.caps.searchsorted(t, side="right"))]
+    idx = rows[c["t_out"][rows] > t]
     if not tab.simple_wishes or tr.resettle:
         pref = np.where(c["t_drift"][idx] <= t, c["pref1"][idx], c["pref0"][idx])
         if tr.resettle:

@@ -178,13 +178,15 @@ class PrisonerTable:
             self.categories.append(name)
         return self.categories.index(name)
 
-    def append(self, block: dict[str, np.ndarray]) -> None:
-        n = len(block["t_cap"])
+    def append(self, *blocks: dict[str, np.ndarray]) -> None:
+        """Append blocks of new prisoners (columns missing from a block get their defaults)."""
+        sizes = [len(b["t_cap"]) for b in blocks]
         for k, dtype in COLUMNS.items():
-            col = block.get(k)
-            if col is None:
-                col = _default(k, n)
-            self.cols[k] = np.concatenate([self.cols[k], np.asarray(col, dtype=dtype)])
+            parts = [self.cols[k]]
+            for b, n in zip(blocks, sizes, strict=True):
+                col = b.get(k)
+                parts.append(_default(k, n) if col is None else np.asarray(col, dtype=dtype))
+            self.cols[k] = np.concatenate(parts).astype(dtype, copy=False)
 
     def drop(self, mask: np.ndarray) -> None:
         keep = ~mask
@@ -483,6 +485,9 @@ def apply_exogenous(
     whose time has passed when a holder adopts the policy happens at ``t_from``."""
     humanitarian, asylum, honours = party_flags
     c = table.cols
+    if not humanitarian.any() and not asylum.any():  # nobody releases or resettles anyone
+        c["t_exo"][rows] = INF
+        return
     holder = c["holder"][rows]
     t_cap = np.maximum(c["t_cap"][rows], 0.0)
     t_drift = c["t_drift"][rows]

@@ -211,6 +211,7 @@ class Simulation:
     # ------------------------------------------------------------------ prisoners
     def _draw_sources(self) -> None:
         scn = self.scn
+        blocks = []
         for i, h in enumerate(scn.holdings):
             block = holding_block(
                 scn,
@@ -221,15 +222,17 @@ class Simulation:
                 self.streams.get(f"holding:{i}:{h.holder}:{h.nationality}"),
                 self.streams.get(f"captivity:holding:{i}"),
             )
-            self.table.append(block)
-        for i in range(len(scn.capture_streams)):
-            self._draw_stream(i, 0.0)
+            blocks.append(block)
+        blocks += [self._draw_stream(i, 0.0) for i in range(len(scn.capture_streams))]
+        self.table.append(*blocks)
         rows = slice(None)
         apply_captivity(scn, self.table, rows, 0.0)
         apply_exogenous(scn, self.table, self.party_flags(), rows, 0.0)
         self.table.reindex()
 
-    def _draw_stream(self, i: int, t_from: float) -> None:
+    def _draw_stream(self, i: int, t_from: float) -> dict[str, np.ndarray]:
+        """Draw stream ``i``'s captures from ``t_from`` on; returns the new prisoners' block
+        (to append) and keeps the stream's incidents up to date."""
         s = self.scn.capture_streams[i]
         block, inc = stream_block(
             self.scn,
@@ -241,8 +244,6 @@ class Simulation:
             self.streams.get(f"capture:{s.id}"),
             self.streams.get(f"captivity:{s.id}"),
         )
-        start = len(self.table)
-        self.table.append(block)
         old = self.incidents.get(s.id)
         if old is not None:
             keep = old.t <= t_from
@@ -253,7 +254,7 @@ class Simulation:
                 )
             )
         self.incidents[s.id] = inc
-        self._new_rows = np.arange(start, len(self.table))
+        return block
 
     def change_phase(self, new: Scenario) -> None:
         """A timeline change at ``now``: swap the scenario state and redraw what it alters."""
@@ -278,9 +279,11 @@ class Simulation:
             if so != sn:
                 future = (tab.source == i) & (tab.t_cap > t)
                 tab.drop(future)
-                self._draw_stream(i, t)
-                apply_captivity(new, tab, self._new_rows, t)
-                apply_exogenous(new, tab, self.party_flags(), self._new_rows, t)
+                start = len(tab)
+                tab.append(self._draw_stream(i, t))
+                fresh = np.arange(start, len(tab))
+                apply_captivity(new, tab, fresh, t)
+                apply_exogenous(new, tab, self.party_flags(), fresh, t)
         alive = np.flatnonzero(tab.t_exit() > t)
         apply_exogenous(new, tab, self.party_flags(), alive, t)
         tab.reindex()
