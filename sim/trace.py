@@ -53,10 +53,10 @@ def story(scn: Scenario, result: RunResult) -> list[tuple[float, str]]:
         ids = scn.party_ids
         fate, t_exit = p["fate"], p["t_exit"]
         via_deal = p["t_deal"] == t_exit
-        for code, verb in (
-            (DIED, "die in captivity held by"),
-            (REPATRIATED, "released on humanitarian grounds by"),
-            (RESETTLED, "granted asylum by"),
+        for code, verbs in (
+            (DIED, ("dies in captivity held by", "die in captivity held by")),
+            (REPATRIATED, ("released on humanitarian grounds by",) * 2),
+            (RESETTLED, ("granted asylum by",) * 2),
         ):
             m = (fate == code) & (t_exit <= result.horizon)
             if code != DIED:
@@ -67,6 +67,7 @@ def story(scn: Scenario, result: RunResult) -> list[tuple[float, str]]:
             keys = np.stack([day, p["nat"][m], p["holder"][m]], axis=1)
             uniq, counts = np.unique(keys, axis=0, return_counts=True)
             for (d, nat, holder), n in zip(uniq, counts, strict=True):
+                verb = verbs[0] if n == 1 else verbs[1]
                 lines.append((float(d), 1, f"{n} {ids[int(nat)]} {verb} {ids[int(holder)]}"))
     for t, kind, data in result.events:
         lines.append((t, 2, _event_text(kind, data)))
@@ -81,9 +82,9 @@ def _event_text(kind: str, d: dict[str, Any]) -> str:
         via = "directly" if d["channel"] == "direct" else f"via {d['channel']}"
         return f"{d['initiator']} opens talks #{tk} with {' and '.join(others)} {via}"
     if kind == "offer":
-        who = "direct" if d["channel"] == "direct" else d["channel"]
-        verb = "relays" if who != "direct" else "carries"
-        return f"{who} {verb} {d['by']}'s offer (talks #{tk}): {_who(d['transfers'])}"
+        if d["channel"] == "direct":
+            return f"{d['by']} offers directly (talks #{tk}): {_who(d['transfers'])}"
+        return f"{d['channel']} relays {d['by']}'s offer (talks #{tk}): {_who(d['transfers'])}"
     if kind == "lost":
         return f"{d['channel']} fails to deliver {d['by']}'s offer (talks #{tk}); round lost"
     if kind == "refused":

@@ -147,7 +147,7 @@ def test_deaths_and_releases_in_story(run) -> None:
     in_story = sum(
         int(m[1])
         for s in texts(st)
-        if (m := re.match(r"^(\d+) (blue|red) die in captivity held by (red|blue)$", s))
+        if (m := re.match(r"^(\d+) (blue|red) dies? in captivity held by (red|blue)$", s))
     )
     assert died == in_story == res.outcomes["died"] > 0
     released = sum(
