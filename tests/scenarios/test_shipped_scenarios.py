@@ -21,7 +21,7 @@ from sim.scenario import load_scenario
 from sim.simulation import Simulation
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml")) + [ROOT / "benchmarks" / "two_party.yaml"]
+SCENARIOS = [*sorted((ROOT / "scenarios").glob("*.yaml")), ROOT / "benchmarks" / "two_party.yaml"]
 GOLDEN = Path(__file__).with_name("golden.json")
 SEED, REPS = 20250113, 3
 
