@@ -75,15 +75,16 @@ def held_transfers(sim: Simulation, t: float) -> dict[Transfer, int]:
     c = tab.cols
     n = sim.n_parties
     out: dict[Transfer, int] = {}
-    if tab.simple_wishes:  # everyone wants to go home: counts from the group indexes
-        for k, group in tab.groups.items():
+    mixed: list[np.ndarray] = []
+    for k, group in tab.groups.items():
+        if group.simple:  # everyone wants to go home: count from the index
             held = group.held(t)
             if held > 0:
                 h, na = divmod(k, n)
                 out[Transfer(h, na, na, False)] = held
-        sim._counts_cache = (t, sim.version, out)
-        return out
-    rows = tab.held_rows(t)
+        else:
+            mixed.append(group.held_rows(t, c["t_out"]))
+    rows = np.concatenate(mixed) if mixed else np.empty(0, dtype=np.int64)
     if len(rows):
         holder = c["holder"][rows]
         pref = np.where(c["t_drift"][rows] <= t, c["pref1"][rows], c["pref0"][rows])
@@ -519,8 +520,7 @@ def eligible_prisoners(sim: Simulation, tr: Transfer) -> np.ndarray:
     group = tab.groups.get(tr.holder * sim.n_parties + tr.nat)
     if group is None:
         return np.empty(0, dtype=np.int64)
-    rows = group.rows[: int(group.caps.searchsorted(t, side="right"))]
-    idx = rows[c["t_out"][rows] > t]
+    idx = group.held_rows(t, c["t_out"])
     if not tab.simple_wishes or tr.resettle:
         pref = np.where(c["t_drift"][idx] <= t, c["pref1"][idx], c["pref0"][idx])
         if tr.resettle:

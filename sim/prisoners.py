@@ -88,7 +88,7 @@ class GroupIndex:
     without scanning the table: held(t) = captured by t - natural exits by t - handed over
     (in deals) before their natural exit came. Natural exits are death and exogenous release."""
 
-    __slots__ = ("caps", "dealt_ends", "ends", "rows")
+    __slots__ = ("caps", "dealt_ends", "ends", "rows", "simple")
 
     def __init__(self, rows: np.ndarray, cols: dict[str, np.ndarray]) -> None:
         self.rows = rows  # sorted by capture time, like the table
@@ -97,6 +97,14 @@ class GroupIndex:
         self.ends = np.sort(natural)
         dealt = np.isfinite(cols["t_deal"][rows])
         self.dealt_ends = np.sort(natural[dealt])
+        # everyone in the group wishes to go home, always: counts need no wish lookups
+        self.simple = bool(
+            np.all(cols["pref0"][rows] == RETURN) and not np.isfinite(cols["t_drift"][rows]).any()
+        )
+
+    def held_rows(self, t: float, t_out: np.ndarray) -> np.ndarray:
+        rows = self.rows[: int(self.caps.searchsorted(t, side="right"))]
+        return rows[t_out[rows] > t]
 
     def add_dealt(self, natural_ends: np.ndarray) -> None:
         self.dealt_ends = np.sort(np.concatenate([self.dealt_ends, natural_ends]))

@@ -1,0 +1,122 @@
+"""Work units of an experiment: a chunk of consecutive replications of one scenario.
+
+``run_chunk`` is what a worker executes (in this process, a local process pool or a Dask
+worker): it runs replications ``start .. stop-1`` and returns a compact, picklable
+``ChunkData`` of numpy arrays. Replication ``r`` draws only from the streams of ``(seed, r)``,
+so a chunk's content depends on nothing but its scenario, seed and replication range, never on
+which worker ran it or how the work was cut.
+
+Time series are summed as integers (exact, so the mean does not depend on chunking) and kept
+per replication only for the first ``reservoir`` replications, which bounds memory however
+many replications a run has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.schema import Scenario
+from sim.simulation import OUTCOME_COLUMNS, PARTY_COLUMNS, Simulation
+
+PARTY_VALUES = tuple(c for c in PARTY_COLUMNS if c != "party")
+SeriesKey = tuple[str, str, str]  # (series, holder, nationality)
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """Replications ``start .. stop-1`` of ``scenario`` at ``seed`` (``point`` labels a sweep
+    point; -1 for a plain run)."""
+
+    scenario: Scenario
+    seed: int
+    start: int
+    stop: int
+    reservoir: int = 2000
+    point: int = -1
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return (self.point, self.start)
+
+
+@dataclass
+class ChunkData:
+    """What a chunk returns: per-replication outcomes and party accounting as arrays, plus
+    time-series sums and the replications kept for quantiles."""
+
+    point: int
+    start: int
+    stop: int
+    seed: int
+    scenario: str
+    outcomes: np.ndarray  # (n, len(OUTCOME_COLUMNS)) float64
+    parties: np.ndarray  # (n, n_parties, len(PARTY_VALUES)) float64
+    party_ids: list[str]
+    grid: np.ndarray
+    series_sum: dict[SeriesKey, np.ndarray] = field(default_factory=dict)  # int64 sums
+    series_kept: dict[SeriesKey, np.ndarray] = field(default_factory=dict)  # (k, grid) int64
+    kept: int = 0  # replications start .. start+kept-1 are in series_kept
+
+    @property
+    def n(self) -> int:
+        return self.stop - self.start
+
+
+def run_chunk(task: ChunkTask) -> ChunkData:
+    """Run one chunk. Pure: the result depends only on the task."""
+    scn = task.scenario
+    n = task.stop - task.start
+    outcomes = np.empty((n, len(OUTCOME_COLUMNS)))
+    party_ids = scn.party_ids
+    parties = np.empty((n, len(party_ids), len(PARTY_VALUES)))
+    kept = max(0, min(task.stop, task.reservoir) - task.start)
+    sums: dict[SeriesKey, np.ndarray] = {}
+    keep: dict[SeriesKey, np.ndarray] = {}
+    grid = np.empty(0)
+    for i, rep in enumerate(range(task.start, task.stop)):
+        res = Simulation(scn, task.seed, rep, record_events=False).run()
+        grid = res.grid
+        outcomes[i] = [res.outcomes[c] for c in OUTCOME_COLUMNS]
+        for q, row in enumerate(res.parties):
+            parties[i, q] = [row[c] for c in PARTY_VALUES]
+        series: dict[SeriesKey, np.ndarray] = {
+            ("held", h, nat): v for (h, nat), v in res.held_series.items()
+        }
+        series.update(
+            {("repatriated_cumulative", "", nat): v for nat, v in res.repatriated_series.items()}
+        )
+        for key, values in series.items():
+            if key not in sums:
+                sums[key] = np.zeros(len(grid), dtype=np.int64)
+                if kept:
+                    keep[key] = np.zeros((kept, len(grid)), dtype=np.int64)
+            sums[key] += values
+            if i < kept:
+                keep[key][i] = values
+    return ChunkData(
+        point=task.point,
+        start=task.start,
+        stop=task.stop,
+        seed=task.seed,
+        scenario=scn.name,
+        outcomes=outcomes,
+        parties=parties,
+        party_ids=party_ids,
+        grid=grid,
+        series_sum=sums,
+        series_kept=keep,
+        kept=kept,
+    )
+
+
+def plan_chunks(start: int, stop: int, size: int) -> list[tuple[int, int]]:
+    """Consecutive ranges of at most ``size`` replications covering ``start .. stop-1``."""
+    return [(a, min(a + size, stop)) for a in range(start, stop, size)]
+
+
+def default_chunk_size(replications: int) -> int:
+    """Chunks depend on the number of replications only (not on workers), about 32 of them,
+    between 1 and 500 replications each."""
+    return max(1, min(500, -(-replications // 32)))
