@@ -40,7 +40,11 @@ def _context() -> Any:
     not a file spawn can re-import (a script piped to ``python -``): then ``fork``."""
     main = sys.modules.get("__main__")
     path = getattr(main, "__file__", None)
-    if path is not None and not os.path.exists(path) and "fork" in multiprocessing.get_all_start_methods():
+    if (
+        path is not None
+        and not os.path.exists(path)
+        and "fork" in multiprocessing.get_all_start_methods()
+    ):
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context("spawn")
 
@@ -151,7 +155,9 @@ class DaskBackend:
                 self._client = Client(address, timeout="20s")
             else:
                 self._cluster = LocalCluster(
-                    n_workers=local_workers(workers), threads_per_worker=1, processes=True,
+                    n_workers=local_workers(workers),
+                    threads_per_worker=1,
+                    processes=True,
                     dashboard_address=None,
                 )
                 self._client = Client(self._cluster)
@@ -164,7 +170,7 @@ class DaskBackend:
 
         todo = list(tasks)[::-1]
         limit = 2 * max(self.workers, 1)
-        futures = []
+        futures: list[Any] = []
         while todo and len(futures) < limit:
             t = todo.pop()
             futures.append(self._client.submit(run_chunk, t, pure=False, retries=MAX_ATTEMPTS))
@@ -181,8 +187,9 @@ class DaskBackend:
             self._cluster.close()
 
 
-def make_backend(name: str, workers: int | None = None, scheduler: str | None = None,
-                 n_tasks: int | None = None) -> Backend:
+def make_backend(
+    name: str, workers: int | None = None, scheduler: str | None = None, n_tasks: int | None = None
+) -> Backend:
     """``local`` (default; serial when one worker or one chunk), ``serial`` or ``dask``."""
     if name == "dask":
         return DaskBackend(scheduler, workers)

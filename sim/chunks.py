@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.schema import Scenario
-from sim.simulation import OUTCOME_COLUMNS, PARTY_COLUMNS, Simulation
+from sim.simulation import OUTCOME_COLUMNS, PARTY_COLUMNS, RunResult, Simulation
 
 PARTY_VALUES = tuple(c for c in PARTY_COLUMNS if c != "party")
 SeriesKey = tuple[str, str, str]  # (series, holder, nationality)
@@ -64,23 +64,28 @@ class ChunkData:
         return self.stop - self.start
 
 
-def run_chunk(task: ChunkTask) -> ChunkData:
-    """Run one chunk. Pure: the result depends only on the task."""
-    scn = task.scenario
-    n = task.stop - task.start
-    outcomes = np.empty((n, len(OUTCOME_COLUMNS)))
-    party_ids = scn.party_ids
-    parties = np.empty((n, len(party_ids), len(PARTY_VALUES)))
-    kept = max(0, min(task.stop, task.reservoir) - task.start)
-    sums: dict[SeriesKey, np.ndarray] = {}
-    keep: dict[SeriesKey, np.ndarray] = {}
-    grid = np.empty(0)
-    for i, rep in enumerate(range(task.start, task.stop)):
-        res = Simulation(scn, task.seed, rep, record_events=False).run()
-        grid = res.grid
-        outcomes[i] = [res.outcomes[c] for c in OUTCOME_COLUMNS]
+class ChunkBuilder:
+    """Accumulates consecutive replications' results into a ``ChunkData``, one at a time."""
+
+    def __init__(
+        self, scn: Scenario, seed: int, start: int, stop: int, reservoir: int, point: int = -1
+    ) -> None:
+        n = stop - start
+        self.scn, self.seed, self.start, self.stop, self.point = scn, seed, start, stop, point
+        self.outcomes = np.empty((n, len(OUTCOME_COLUMNS)))
+        self.parties = np.empty((n, len(scn.parties), len(PARTY_VALUES)))
+        self.kept = max(0, min(stop, reservoir) - start)
+        self.sums: dict[SeriesKey, np.ndarray] = {}
+        self.keep: dict[SeriesKey, np.ndarray] = {}
+        self.grid = np.empty(0)
+        self.i = 0
+
+    def add(self, res: RunResult) -> None:
+        i = self.i
+        self.grid = res.grid
+        self.outcomes[i] = [res.outcomes[c] for c in OUTCOME_COLUMNS]
         for q, row in enumerate(res.parties):
-            parties[i, q] = [row[c] for c in PARTY_VALUES]
+            self.parties[i, q] = [row[c] for c in PARTY_VALUES]
         series: dict[SeriesKey, np.ndarray] = {
             ("held", h, nat): v for (h, nat), v in res.held_series.items()
         }
@@ -88,27 +93,42 @@ def run_chunk(task: ChunkTask) -> ChunkData:
             {("repatriated_cumulative", "", nat): v for nat, v in res.repatriated_series.items()}
         )
         for key, values in series.items():
-            if key not in sums:
-                sums[key] = np.zeros(len(grid), dtype=np.int64)
-                if kept:
-                    keep[key] = np.zeros((kept, len(grid)), dtype=np.int64)
-            sums[key] += values
-            if i < kept:
-                keep[key][i] = values
-    return ChunkData(
-        point=task.point,
-        start=task.start,
-        stop=task.stop,
-        seed=task.seed,
-        scenario=scn.name,
-        outcomes=outcomes,
-        parties=parties,
-        party_ids=party_ids,
-        grid=grid,
-        series_sum=sums,
-        series_kept=keep,
-        kept=kept,
+            if key not in self.sums:
+                self.sums[key] = np.zeros(len(res.grid), dtype=np.int64)
+                if self.kept:
+                    self.keep[key] = np.zeros((self.kept, len(res.grid)), dtype=np.int64)
+            self.sums[key] += values
+            if i < self.kept:
+                self.keep[key][i] = values
+        self.i += 1
+
+    def build(self) -> ChunkData:
+        if self.i != self.stop - self.start:
+            raise ValueError(f"chunk has {self.i} of {self.stop - self.start} replications")
+        return ChunkData(
+            point=self.point,
+            start=self.start,
+            stop=self.stop,
+            seed=self.seed,
+            scenario=self.scn.name,
+            outcomes=self.outcomes,
+            parties=self.parties,
+            party_ids=self.scn.party_ids,
+            grid=self.grid,
+            series_sum=self.sums,
+            series_kept=self.keep,
+            kept=self.kept,
+        )
+
+
+def run_chunk(task: ChunkTask) -> ChunkData:
+    """Run one chunk. Pure: the result depends only on the task."""
+    builder = ChunkBuilder(
+        task.scenario, task.seed, task.start, task.stop, task.reservoir, task.point
     )
+    for rep in range(task.start, task.stop):
+        builder.add(Simulation(task.scenario, task.seed, rep, record_events=False).run())
+    return builder.build()
 
 
 def plan_chunks(start: int, stop: int, size: int) -> list[tuple[int, int]]:

@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sim import __version__
+from sim.backends import BackendError
 from sim.errors import ScenarioError
+from sim.store import OutputDirError
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
 
@@ -66,6 +68,49 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pxsim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
+    def scale_opts(p: argparse.ArgumentParser) -> None:
+        g = p.add_argument_group("scale and safety")
+        g.add_argument(
+            "--workers",
+            type=_positive_int,
+            default=None,
+            help="worker processes (default: all cores; 1 = serial in this process)",
+        )
+        g.add_argument(
+            "--chunk-size",
+            type=_positive_int,
+            default=None,
+            help="replications per work unit (default: about 1/32 of the run, "
+            "at most 500); results do not depend on it",
+        )
+        g.add_argument(
+            "--backend",
+            choices=("local", "serial", "dask"),
+            default="local",
+            help="local process pool (default), serial, or Dask distributed",
+        )
+        g.add_argument(
+            "--scheduler",
+            metavar="ADDRESS",
+            default=None,
+            help="Dask scheduler address (tcp://host:8786); without it --backend "
+            "dask starts a local cluster",
+        )
+        g.add_argument(
+            "--resume",
+            action="store_true",
+            help="continue an interrupted run in --out from its finished chunks",
+        )
+        g.add_argument(
+            "--force", action="store_true", help="replace a different run already in --out"
+        )
+        g.add_argument(
+            "--progress",
+            action="store_true",
+            help="show a progress bar even when stderr is not a terminal",
+        )
+        g.add_argument("--quiet", action="store_true", help="no progress bar")
+
     def scenario_opts(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--set",
@@ -108,6 +153,21 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print every outcome metric, not just the main ones",
     )
+    scale_opts(run)
+    run.add_argument(
+        "--until-precision",
+        type=_precision,
+        default=None,
+        metavar="METRIC=HALFWIDTH",
+        help="keep adding replications until the 95%% interval of METRIC's mean is at most "
+        "this half-width (e.g. repatriated=50); -n is the first batch",
+    )
+    run.add_argument(
+        "--max-replications",
+        type=_positive_int,
+        default=100_000,
+        help="upper limit for --until-precision (default 100000)",
+    )
     scenario_opts(run)
 
     val = sub.add_parser(
@@ -147,31 +207,98 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _precision(text: str) -> tuple[str, float]:
+    from sim.simulation import OUTCOME_COLUMNS
+
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(
+            f"expected METRIC=HALFWIDTH, e.g. repatriated=50, got {text!r}"
+        )
+    metric, value = text.split("=", 1)
+    if metric not in OUTCOME_COLUMNS:
+        raise argparse.ArgumentTypeError(
+            f"unknown metric {metric!r}; expected one of {', '.join(OUTCOME_COLUMNS)}"
+        )
+    try:
+        hw = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number after '=', got {value!r}") from None
+    if not hw > 0:
+        raise argparse.ArgumentTypeError(f"expected a half-width > 0, got {value}")
+    return metric, hw
+
+
+def _show_progress(args: argparse.Namespace) -> bool:
+    if args.quiet:
+        return False
+    if args.progress:
+        return True
+    return sys.stderr.isatty()
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
-    from sim.experiment import run_replications
-    from sim.outputs import write_outputs
-    from sim.results import MAIN_METRICS, format_table, runs_frame, summary_frame
+    import tempfile
+
+    from sim.results import MAIN_METRICS, format_table
+    from sim.runner import Precision, run_to_dir
     from sim.scenario import load_scenario
     from sim.simulation import OUTCOME_COLUMNS
 
     scn = load_scenario(args.scenario, args.overrides)
-    if args.out is not None:
-        out = Path(args.out)
-        if out.exists() and not out.is_dir():
-            raise ScenarioError(f"--out {args.out}: exists and is not a directory")
-    batch = run_replications(scn, args.seed, args.replications)
-    runs = runs_frame(batch)
-    summary = summary_frame(runs)
+    until = Precision(*args.until_precision) if args.until_precision else None
+    with tempfile.TemporaryDirectory(prefix="pxsim-") as scratch:
+        out = args.out if args.out is not None else scratch
+        try:
+            report = run_to_dir(
+                scn,
+                out,
+                seed=args.seed,
+                replications=args.replications,
+                workers=args.workers,
+                chunk_size=args.chunk_size,
+                backend=args.backend,
+                scheduler=args.scheduler,
+                resume=args.resume,
+                force=args.force,
+                progress=_show_progress(args),
+                until=until,
+                max_replications=args.max_replications,
+                source=args.scenario,
+                overrides=list(args.overrides),
+            )
+        except KeyboardInterrupt:
+            if args.out is not None:
+                print(
+                    f"interrupted: finished chunks are kept in {args.out}/; run the same "
+                    "command with --resume to continue",
+                    file=sys.stderr,
+                )
+            raise
+    seed = scn.seed if args.seed is None else args.seed
     print(
-        f"{scn.name}: {batch.replications} replications, seed {batch.seed}, "
+        f"{scn.name}: {report.replications} replications, seed {seed}, "
         f"{scn.horizon:g} days from {scn.start_date.isoformat()}"
     )
-    print(format_table(summary, OUTCOME_COLUMNS if args.all_metrics else MAIN_METRICS))
+    print(format_table(report.summary, OUTCOME_COLUMNS if args.all_metrics else MAIN_METRICS))
+    if report.precision is not None:
+        p = report.precision
+        verdict = "reached" if p["reached"] else "NOT reached (maximum replications)"
+        print(
+            f"precision: {p['metric']} 95% interval half-width {p['halfwidth']:.4g} "
+            f"(target {p['target_halfwidth']:g}) {verdict} after {p['replications']} "
+            f"replications"
+        )
+    reused = f", {report.chunks_reused} reused" if report.chunks_reused else ""
+    print(
+        f"{report.chunks_run} chunk(s) run{reused} on {report.backend} "
+        f"({report.workers} worker(s)) in {report.seconds:.1f} s"
+    )
+    for note in report.notes:
+        print(f"note: {note}")
     if args.out is not None:
-        write_outputs(args.out, batch, source=args.scenario, overrides=list(args.overrides))
         print(
             f"wrote {args.out}/ (runs.csv, parties.csv, timeseries.csv, summary.csv, "
-            f"manifest.json, scenario.resolved.yaml)"
+            "manifest.json, scenario.resolved.yaml; Parquet in runs/ and parties/)"
         )
     return EXIT_OK
 
@@ -243,7 +370,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return COMMANDS[args.command](args)
-    except ScenarioError as exc:
+    except (ScenarioError, OutputDirError, BackendError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -1,76 +1,28 @@
-"""Writing the output contract of DESIGN.md to a directory, atomically and reproducibly.
+"""Writing the output contract for results already in memory (a ``Batch`` from
+``run_replications``), through the same store and assembly as ``pxsim run``.
 
 ``runs.csv``, ``parties.csv``, ``timeseries.csv``, ``summary.csv``, ``manifest.json`` and
-``scenario.resolved.yaml``. Every file is written to a temporary name in the same directory
-and moved into place, so a reader never sees a half-written file; nothing in them depends on
-the clock, so the same seed gives byte-identical files.
+``scenario.resolved.yaml`` (plus the Parquet parts), each written atomically; nothing depends
+on the clock, so the same seed gives byte-identical files.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import platform
-import tempfile
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pandas as pd
-import simpy
 
-from sim import __version__
+from sim.chunks import ChunkBuilder
 from sim.experiment import Batch
-from sim.results import parties_frame, runs_frame, summary_frame, timeseries_frame
-from sim.scenario import resolved_yaml, scenario_hash
+from sim.runner import RESERVOIR, chunk_frames, finalize, identity_of
+from sim.store import CONTRACT, RunStore, atomic_write_text, timeseries_frame_from_store
 
-OUTPUT_FILES = (
-    "runs.csv",
-    "parties.csv",
-    "timeseries.csv",
-    "summary.csv",
-    "manifest.json",
-    "scenario.resolved.yaml",
-)
+OUTPUT_FILES = CONTRACT
 
 
 def atomic_write(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` via a temporary file in the same directory and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def csv_text(df: pd.DataFrame) -> str:
-    return df.to_csv(index=False, lineterminator="\n", float_format="%.10g")
-
-
-def manifest(batch: Batch, source: str | None, overrides: list[str]) -> dict[str, Any]:
-    scn = batch.scenario
-    return {
-        "tool": "pxsim",
-        "version": __version__,
-        "scenario": scn.name,
-        "scenario_file": source,
-        "scenario_hash": scenario_hash(scn),
-        "overrides": overrides,
-        "seed": batch.seed,
-        "replications": batch.replications,
-        "first_replication": batch.runs[0].replication if batch.runs else 0,
-        "horizon_days": scn.horizon,
-        "start_date": scn.start_date.isoformat(),
-        "random_streams": "Generator(PCG64(SeedSequence([seed, replication, stable_key(name)])))",
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "simpy": simpy.__version__,
-        "files": list(OUTPUT_FILES),
-    }
+    atomic_write_text(Path(path), text)
 
 
 def write_outputs(
@@ -80,18 +32,33 @@ def write_outputs(
     source: str | None = None,
     overrides: list[str] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Write the output contract for ``batch`` into ``out_dir``; return the frames written."""
-    out = Path(out_dir)
-    runs = runs_frame(batch)
-    frames = {
+    """Write the output contract for ``batch`` into ``out_dir`` (replacing what a previous run
+    left there); return the frames written."""
+    if not batch.runs:
+        raise ValueError("the batch has no replications")
+    scn = batch.scenario
+    first = batch.runs[0].replication
+    store = RunStore(out_dir)
+    store.open(identity_of(scn, batch.seed, len(batch.runs)), resume=False, force=True)
+    builder = ChunkBuilder(scn, batch.seed, first, first + len(batch.runs), RESERVOIR)
+    for res in batch.runs:
+        builder.add(res)
+    data = builder.build()
+    runs, parties = chunk_frames(data)
+    store.write_chunk(data, runs, parties)
+    summary = finalize(
+        store,
+        scn,
+        batch.seed,
+        first + len(batch.runs),
+        source=source,
+        overrides=overrides or [],
+        precision=None,
+        first=first,
+    )
+    return {
         "runs": runs,
-        "parties": parties_frame(batch),
-        "timeseries": timeseries_frame(batch),
-        "summary": summary_frame(runs),
+        "parties": parties,
+        "timeseries": timeseries_frame_from_store(store, scn.start_date, -1),
+        "summary": summary,
     }
-    texts = {f"{k}.csv": csv_text(v) for k, v in frames.items()}
-    texts["manifest.json"] = json.dumps(manifest(batch, source, overrides or []), indent=2) + "\n"
-    texts["scenario.resolved.yaml"] = resolved_yaml(batch.scenario)
-    for name in OUTPUT_FILES:
-        atomic_write(out / name, texts[name])
-    return frames

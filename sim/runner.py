@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import platform
 import signal
 import sys
 import threading
@@ -23,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import simpy
 
 from sim import __version__
 from sim.backends import make_backend
@@ -66,8 +68,9 @@ class RunReport:
     notes: list[str] = field(default_factory=list)
 
 
-def chunk_frames(data: ChunkData, extra: dict[str, Any] | None = None
-                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def chunk_frames(
+    data: ChunkData, extra: dict[str, Any] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A chunk's per-replication rows as (runs, parties) frames, with optional extra columns
     (sweep parameters) placed after ``scenario, replication, seed``."""
     reps = np.arange(data.start, data.stop)
@@ -111,8 +114,14 @@ class Progress:
         if enabled:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, unit="rep", desc=desc, file=sys.stderr,
-                            dynamic_ncols=True, smoothing=0.1)
+            self.bar = tqdm(
+                total=total,
+                unit="rep",
+                desc=desc,
+                file=sys.stderr,
+                dynamic_ncols=True,
+                smoothing=0.1,
+            )
 
     def update(self, n: int) -> None:
         if self.bar is not None:
@@ -128,11 +137,22 @@ class Progress:
             self.bar.close()
 
 
-def identity_of(scn: Scenario, seed: int, chunk_size: int, kind: str = "run",
-                extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    ident = {"kind": kind, "scenario": scn.name, "scenario_hash": scenario_hash(scn),
-             "seed": seed, "chunk_size": chunk_size, "reservoir": RESERVOIR,
-             "created_by": f"pxsim {__version__}"}
+def identity_of(
+    scn: Scenario,
+    seed: int,
+    chunk_size: int,
+    kind: str = "run",
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    ident = {
+        "kind": kind,
+        "scenario": scn.name,
+        "scenario_hash": scenario_hash(scn),
+        "seed": seed,
+        "chunk_size": chunk_size,
+        "reservoir": RESERVOIR,
+        "created_by": f"pxsim {__version__}",
+    }
     if extra:
         ident.update(extra)
     return ident
@@ -206,10 +226,20 @@ def run_to_dir(
     try:
         target = n
         while True:
-            todo = [ChunkTask(scn, seed, a, b, RESERVOIR)
-                    for a, b in plan_chunks(0, target, size) if (a, b) not in done]
-            name, nworkers = execute(todo, store, frames, backend=backend, workers=workers,
-                                     scheduler=scheduler, progress=bar)
+            todo = [
+                ChunkTask(scn, seed, a, b, RESERVOIR)
+                for a, b in plan_chunks(0, target, size)
+                if (a, b) not in done
+            ]
+            name, nworkers = execute(
+                todo,
+                store,
+                frames,
+                backend=backend,
+                workers=workers,
+                scheduler=scheduler,
+                progress=bar,
+            )
             ran += len(todo)
             done |= {(t.start, t.stop) for t in todo}
             if until is None:
@@ -217,9 +247,13 @@ def run_to_dir(
             values = store.column(until.metric)
             stats = summarise(values)
             half = (stats["ci_high"] - stats["ci_low"]) / 2 if stats["n"] else math.inf
-            precision = {"metric": until.metric, "target_halfwidth": until.halfwidth,
-                         "halfwidth": half, "replications": int(stats["n"]),
-                         "reached": half <= until.halfwidth}
+            precision = {
+                "metric": until.metric,
+                "target_halfwidth": until.halfwidth,
+                "halfwidth": half,
+                "replications": int(stats["n"]),
+                "reached": half <= until.halfwidth,
+            }
             if half <= until.halfwidth or target >= max_replications:
                 break
             # the half-width shrinks like 1/sqrt(n): aim a little past the target
@@ -230,41 +264,73 @@ def run_to_dir(
         n = target
     finally:
         bar.close()
-    summary = finalize(store, scn, seed, n, source=source, overrides=overrides,
-                       precision=precision)
+    summary = finalize(store, scn, seed, n, source=source, overrides=overrides, precision=precision)
     notes = []
     if n > RUNS_CSV_LIMIT:
-        notes.append(f"{n} replications: runs.csv and parties.csv are not written above "
-                     f"{RUNS_CSV_LIMIT:,} rows; read {out}/runs (Parquet) instead")
-    return RunReport(Path(out), n, ran, len(done) - ran, time.perf_counter() - t0, name,
-                     nworkers, summary, precision, notes)
+        notes.append(
+            f"{n} replications: runs.csv and parties.csv are not written above "
+            f"{RUNS_CSV_LIMIT:,} rows; read {out}/runs (Parquet) instead"
+        )
+    return RunReport(
+        Path(out),
+        n,
+        ran,
+        len(done) - ran,
+        time.perf_counter() - t0,
+        name,
+        nworkers,
+        summary,
+        precision,
+        notes,
+    )
 
 
-def finalize(store: RunStore, scn: Scenario, seed: int, n: int, *, source: str | None,
-             overrides: Sequence[str], precision: dict[str, Any] | None) -> pd.DataFrame:
-    """Assemble the output contract from the finished chunks of replications 0..n-1."""
+def finalize(
+    store: RunStore,
+    scn: Scenario,
+    seed: int,
+    n: int,
+    *,
+    source: str | None,
+    overrides: Sequence[str],
+    precision: dict[str, Any] | None,
+    first: int = 0,
+) -> pd.DataFrame:
+    """Assemble the output contract from the finished chunks of replications first..n-1."""
     out = store.out
     chunks = [c for c in store.finished(-1) if c.stop <= n]
     covered = sum(c.stop - c.start for c in chunks)
-    if covered != n:
-        raise RuntimeError(f"only {covered} of {n} replications are on disk")
+    if covered != n - first:
+        raise RuntimeError(f"only {covered} of {n - first} replications are on disk")
+    n_reps = n - first
     files = ["summary.csv", "timeseries.csv", "manifest.json", "scenario.resolved.yaml"]
-    if n <= RUNS_CSV_LIMIT:
+    if n_reps <= RUNS_CSV_LIMIT:
         stream_csv(store, "runs", out / "runs.csv", -1)
         stream_csv(store, "parties", out / "parties.csv", -1)
         files = ["runs.csv", "parties.csv", *files]
     summary = summary_frame_from_store(store, -1)
     atomic_write_text(out / "summary.csv", csv_text(summary))
-    atomic_write_text(out / "timeseries.csv",
-                      csv_text(timeseries_frame_from_store(store, scn.start_date, -1)))
+    atomic_write_text(
+        out / "timeseries.csv", csv_text(timeseries_frame_from_store(store, scn.start_date, -1))
+    )
     manifest = {
-        "tool": "pxsim", "version": __version__, "scenario": scn.name, "scenario_file": source,
-        "scenario_hash": scenario_hash(scn), "overrides": list(overrides), "seed": seed,
-        "replications": n, "first_replication": 0, "horizon_days": scn.horizon,
+        "tool": "pxsim",
+        "version": __version__,
+        "scenario": scn.name,
+        "scenario_file": source,
+        "scenario_hash": scenario_hash(scn),
+        "overrides": list(overrides),
+        "seed": seed,
+        "replications": n_reps,
+        "first_replication": first,
+        "horizon_days": scn.horizon,
         "start_date": scn.start_date.isoformat(),
         "random_streams": "Generator(PCG64(SeedSequence([seed, replication, stable_key(name)])))",
-        "timeseries_quantiles_from_first": min(n, RESERVOIR),
+        "timeseries_quantiles_from_first": min(n_reps, RESERVOIR),
         "parquet": {"runs": "runs/", "parties": "parties/"},
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "simpy": simpy.__version__,
         "files": files,
     }
     if precision is not None:

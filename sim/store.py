@@ -38,8 +38,14 @@ from sim.results import QUANTILES, summarise
 from sim.simulation import OUTCOME_COLUMNS
 
 RUN_FILE = "run.json"
-CONTRACT = ("runs.csv", "parties.csv", "timeseries.csv", "summary.csv", "manifest.json",
-            "scenario.resolved.yaml")
+CONTRACT = (
+    "runs.csv",
+    "parties.csv",
+    "timeseries.csv",
+    "summary.csv",
+    "manifest.json",
+    "scenario.resolved.yaml",
+)
 DATASETS = ("runs", "parties", "series")
 RUNS_CSV_LIMIT = 200_000  # rows; beyond this runs.csv / parties.csv are not written
 
@@ -61,6 +67,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
+    if not isinstance(text, str):
+        raise TypeError(f"expected text, got {type(text).__name__}")
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
@@ -146,14 +154,18 @@ class RunStore:
             (self.out / name).unlink(missing_ok=True)
 
     # ------------------------------------------------------------------ chunks
-    def write_chunk(self, data: ChunkData, runs_frame: pd.DataFrame,
-                    parties_frame: pd.DataFrame) -> None:
+    def write_chunk(
+        self, data: ChunkData, runs_frame: pd.DataFrame, parties_frame: pd.DataFrame
+    ) -> None:
         name = part_name(data.point, data.start)
-        _atomic_via(self.out / "parties" / f"{name}.parquet",
-                    lambda p: pq.write_table(pa.Table.from_pandas(parties_frame,
-                                                                  preserve_index=False), p))
-        arrays: dict[str, np.ndarray] = {"grid": data.grid,
-                                         "meta": np.array([data.start, data.stop, data.kept])}
+        _atomic_via(
+            self.out / "parties" / f"{name}.parquet",
+            lambda p: pq.write_table(pa.Table.from_pandas(parties_frame, preserve_index=False), p),
+        )
+        arrays: dict[str, np.ndarray] = {
+            "grid": data.grid,
+            "meta": np.array([data.start, data.stop, data.kept]),
+        }
         for key, v in data.series_sum.items():
             arrays["sum|" + "|".join(key)] = v
         for key, v in data.series_kept.items():
@@ -161,7 +173,7 @@ class RunStore:
 
         def save_npz(p: str) -> None:
             with open(p, "wb") as fh:
-                np.savez(fh, **arrays)
+                np.savez(fh, **arrays)  # type: ignore[arg-type]
 
         _atomic_via(self.out / "series" / f"{name}.npz", save_npz)
         # the runs file last: its presence marks the chunk finished
@@ -188,8 +200,16 @@ class RunStore:
                 continue
             meta = pq.read_schema(path).metadata or {}
             stop = int(meta.get(b"pxsim_stop", b"-1"))
-            out.append(ChunkFiles(p, start, stop, path, self.out / "parties" / f"{stem}.parquet",
-                                  self.out / "series" / f"{stem}.npz"))
+            out.append(
+                ChunkFiles(
+                    p,
+                    start,
+                    stop,
+                    path,
+                    self.out / "parties" / f"{stem}.parquet",
+                    self.out / "series" / f"{stem}.npz",
+                )
+            )
         return out
 
     def finished_count(self) -> int:
@@ -202,8 +222,9 @@ class RunStore:
                     tmp.unlink(missing_ok=True)
 
     # ------------------------------------------------------------------ reading back
-    def column(self, metric: str, point: int | None = None,
-               chunks: list[ChunkFiles] | None = None) -> np.ndarray:
+    def column(
+        self, metric: str, point: int | None = None, chunks: list[ChunkFiles] | None = None
+    ) -> np.ndarray:
         """One outcome column over the finished chunks, in replication order."""
         files = [str(c.runs) for c in (self.finished(point) if chunks is None else chunks)]
         if not files:
@@ -222,8 +243,10 @@ def _comparable(identity: dict[str, Any]) -> dict[str, Any]:
 
 
 def _describe(identity: dict[str, Any]) -> str:
-    return (f"scenario {identity.get('scenario')!r}, hash {identity.get('scenario_hash')}, "
-            f"seed {identity.get('seed')}")
+    return (
+        f"scenario {identity.get('scenario')!r}, hash {identity.get('scenario_hash')}, "
+        f"seed {identity.get('seed')}"
+    )
 
 
 # ---------------------------------------------------------------------- assembling the contract
@@ -251,17 +274,19 @@ def stream_csv(store: RunStore, dataset: str, path: Path, point: int | None = No
 def summary_frame_from_store(store: RunStore, point: int | None = None) -> pd.DataFrame:
     chunks = store.finished(point)
     rows = [{"metric": m, **summarise(store.column(m, chunks=chunks))} for m in OUTCOME_COLUMNS]
-    return pd.DataFrame(rows, columns=["metric", "mean", "sd", "ci_low", "ci_high", "p05", "p50",
-                                       "p95", "n"])
+    return pd.DataFrame(
+        rows, columns=["metric", "mean", "sd", "ci_low", "ci_high", "p05", "p50", "p95", "n"]
+    )
 
 
-def timeseries_frame_from_store(store: RunStore, start_date: Any,
-                                point: int | None = None) -> pd.DataFrame:
+def timeseries_frame_from_store(
+    store: RunStore, start_date: Any, point: int | None = None
+) -> pd.DataFrame:
     """Mean over all replications (from exact integer sums) and quantiles over the kept ones."""
     import datetime as dt
 
     sums: dict[str, np.ndarray] = {}
-    kept: dict[str, list[np.ndarray]] = {}
+    kept: dict[str, list[tuple[int, np.ndarray]]] = {}
     n_total = 0
     n_kept = 0
     grid: np.ndarray | None = None
@@ -277,7 +302,7 @@ def timeseries_frame_from_store(store: RunStore, start_date: Any,
             if k:
                 for name in z.files:
                     if name.startswith("kept|"):
-                        kept.setdefault(name[5:], []).append((n_kept, z[name]))  # type: ignore[arg-type]
+                        kept.setdefault(name[5:], []).append((n_kept, z[name]))
                 n_kept += k
     if grid is None:
         return pd.DataFrame()
@@ -287,11 +312,21 @@ def timeseries_frame_from_store(store: RunStore, start_date: Any,
     for key in order:
         series, holder, nat = key.split("|")
         mat = np.zeros((n_kept, len(grid)), dtype=np.int64)
-        for offset, block in kept.get(key, []):  # type: ignore[misc]
+        for offset, block in kept.get(key, []):
             mat[offset : offset + len(block)] = block
-        q = np.quantile(mat, QUANTILES, axis=0) if n_kept else np.full((len(QUANTILES), len(grid)), np.nan)
-        data: dict[str, Any] = {"day": grid, "date": dates, "series": series, "holder": holder,
-                                "nationality": nat, "mean": sums[key] / n_total}
+        q = (
+            np.quantile(mat, QUANTILES, axis=0)
+            if n_kept
+            else np.full((len(QUANTILES), len(grid)), np.nan)
+        )
+        data: dict[str, Any] = {
+            "day": grid,
+            "date": dates,
+            "series": series,
+            "holder": holder,
+            "nationality": nat,
+            "mean": sums[key] / n_total,
+        }
         for qq, row in zip(QUANTILES, q, strict=True):
             data[f"p{round(qq * 100):02d}"] = row
         frames.append(pd.DataFrame(data))

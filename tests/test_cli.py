@@ -34,8 +34,15 @@ def test_run_prints_table_and_writes_the_output_contract(
         "summary.csv",
         "manifest.json",
         "scenario.resolved.yaml",
+        # the Parquet parts (streamed as chunks finish) and the run's identity (--resume)
+        "runs",
+        "parties",
+        "series",
+        "run.json",
     }
     runs = pd.read_csv(out / "runs.csv")
+    parquet = pd.read_parquet(out / "runs")
+    assert parquet["repatriated"].tolist() == runs["repatriated"].tolist()
     assert list(runs["replication"]) == list(range(6))
     assert set(runs["seed"]) == {3}
     summary = pd.read_csv(out / "summary.csv").set_index("metric")

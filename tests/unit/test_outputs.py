@@ -14,6 +14,8 @@ from sim.experiment import run_replications
 from sim.outputs import OUTPUT_FILES, atomic_write, write_outputs
 from sim.scenario import loads_scenario, scenario_hash
 
+STORE_EXTRAS = ("runs", "parties", "series", "run.json")
+
 SCENARIO = """\
 name: outputs_test
 start_date: 2025-01-01
@@ -108,7 +110,8 @@ def write(scn, out: Path, seed: int = 4, n: int = 3, **kw) -> dict:
 def test_writes_all_six_files(scn, tmp_path: Path) -> None:
     write(scn, tmp_path / "out", source="scenarios/x.yaml", overrides=["seed=4"])
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert names == sorted(OUTPUT_FILES)
+    # the contract, the Parquet parts and the run's identity (for --resume)
+    assert names == sorted([*OUTPUT_FILES, *STORE_EXTRAS])
     assert set(OUTPUT_FILES) == {
         "runs.csv",
         "parties.csv",
@@ -202,7 +205,8 @@ def test_returned_frames_match_files(scn, tmp_path: Path) -> None:
 def test_overwrites_existing_outputs_without_temp_files(scn, tmp_path: Path) -> None:
     write(scn, tmp_path, seed=4)
     write(scn, tmp_path, seed=5)
-    assert sorted(os.listdir(tmp_path)) == sorted(OUTPUT_FILES)
+    assert sorted(os.listdir(tmp_path)) == sorted([*OUTPUT_FILES, *STORE_EXTRAS])
+    assert len(os.listdir(tmp_path / "runs")) == 1  # the first run's parts were replaced
     assert set(pd.read_csv(tmp_path / "runs.csv")["seed"]) == {5}
 
 
@@ -232,7 +236,7 @@ def test_atomic_write_failure_at_rename_keeps_old_file(
     def boom(src: str, dst: str) -> None:
         raise OSError("disk on fire")
 
-    monkeypatch.setattr("sim.outputs.os.replace", boom)
+    monkeypatch.setattr("sim.store.os.replace", boom)
     with pytest.raises(OSError, match="disk on fire"):
         atomic_write(target, "new contents\n")
     assert target.read_text() == "old contents\n"
@@ -246,7 +250,7 @@ def test_atomic_write_interrupt_cleans_up(tmp_path: Path, monkeypatch: pytest.Mo
     def interrupted(src: str, dst: str) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("sim.outputs.os.replace", interrupted)
+    monkeypatch.setattr("sim.store.os.replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
         atomic_write(target, "new\n")
     assert target.read_text() == "old\n"
