@@ -14,17 +14,35 @@ try:
 except PackageNotFoundError:  # running from a source tree without install
     __version__ = "0.0.0+local"
 
+from typing import Any
+
 from sim.errors import ScenarioError
 from sim.experiment import run_replications
 from sim.scenario import load_scenario, loads_scenario
 from sim.simulation import RunResult, Simulation
 
 __all__ = [
+    "RunOutput",
     "RunResult",
     "ScenarioError",
     "Simulation",
     "__version__",
     "load_scenario",
     "loads_scenario",
+    "run",
     "run_replications",
 ]
+
+
+# the experiment API pulls in pandas and pyarrow: imported on first use only, so that worker
+# processes (which import sim.chunks) and the simulation core stay free of them
+_LAZY = {"run": "sim.api", "RunOutput": "sim.api", "sweep": "sim.sweep", "SweepResult": "sim.sweep"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

@@ -1,4 +1,4 @@
-"""The ``pxsim`` command line: run, validate, trace, schema.
+"""The ``pxsim`` command line: run, sweep, validate, trace, schema.
 
 Every command turns a user error (bad scenario, bad override, bad option) into one message on
 stderr and exit code 2, never a traceback, and writes nothing when it fails.
@@ -26,6 +26,35 @@ examples:
 
 outputs (with --out): runs.csv, parties.csv, timeseries.csv, summary.csv, manifest.json,
 scenario.resolved.yaml. The same seed gives byte-identical files.
+"""
+
+EPILOG_SWEEP = """\
+parameters (one --param per swept parameter; the same dotted paths as --set):
+  PATH=LOW:HIGH[:STEPS]   a numeric range (STEPS: grid values, default 5)
+  PATH=a,b,c              a list of values (grid and lhs only)
+  Whole-number fields (negotiation.max_rounds, intermediaries.X.capacity) take whole numbers.
+
+designs (--points K):
+  grid     every combination (K unused)
+  lhs      K Latin hypercube points (default design)
+  sobol    K base samples, K*(2D+2) points for D parameters; writes Sobol' indices
+  morris   K trajectories, K*(D+1) points; writes Morris elementary-effect indices
+
+Every point runs replications 0..n-1 at the same seed (common random numbers), so points
+differ only by their parameters, not by their random draws.
+
+examples:
+  pxsim sweep scenarios/minimal.yaml --param negotiation.collapse=0:0.5:6 --design grid \\
+      -n 50 --out out/collapse
+  pxsim sweep scenarios/kursk_2025.yaml --param intermediaries.uae.delay.mean=2:30 \\
+      --param parties.russia.reservation=0.2:0.8 --design lhs --points 32 --out out/lhs
+  pxsim sweep scenarios/minimal.yaml --param negotiation.collapse=0:0.5 \\
+      --param capture_streams.blue_takes_red.rate=0.1:2 --design sobol --points 16 \\
+      -n 20 --out out/sobol
+
+outputs: sweep.csv (point x replication), points.csv (per point: mean and 95% CI of the
+main outcomes), indices.csv (sobol, morris), sweep.json (manifest), scenario.resolved.yaml.
+sobol and morris need SALib: pip install 'pxsim[sensitivity]'.
 """
 
 
@@ -170,6 +199,57 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scenario_opts(run)
 
+    sw = sub.add_parser(
+        "sweep",
+        help="run a scenario over a design of parameter values; sensitivity indices",
+        description="Run SCENARIO at every point of a design over the --param values, with "
+        "common random numbers, print each point's main outcomes (and, for sobol and morris, "
+        "the sensitivity indices), and write the files to --out.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG_SWEEP,
+    )
+    sw.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
+    sw.add_argument(
+        "--param",
+        dest="params",
+        action="append",
+        default=[],
+        metavar="PATH=LOW:HIGH[:STEPS]",
+        help="a swept parameter: a range PATH=LOW:HIGH[:STEPS] or values PATH=a,b,c "
+        "(repeatable; at least one)",
+    )
+    sw.add_argument(
+        "--design",
+        choices=("grid", "lhs", "sobol", "morris"),
+        default="lhs",
+        help="how points are chosen (default lhs)",
+    )
+    sw.add_argument(
+        "--points",
+        type=_positive_int,
+        default=16,
+        metavar="K",
+        help="lhs points, sobol base samples or morris trajectories (default 16; grid: unused)",
+    )
+    sw.add_argument(
+        "-n",
+        "--replications",
+        type=_positive_int,
+        default=100,
+        help="replications per point (default 100)",
+    )
+    sw.add_argument(
+        "--seed", type=_seed, default=None, help="random seed (default: the scenario's `seed`)"
+    )
+    sw.add_argument(
+        "--out",
+        metavar="DIR",
+        required=True,
+        help="directory for sweep.csv, points.csv, indices.csv, sweep.json",
+    )
+    scale_opts(sw)
+    scenario_opts(sw)
+
     val = sub.add_parser(
         "validate",
         help="check scenario files and say what is wrong",
@@ -303,6 +383,64 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from sim.results import MAIN_METRICS
+    from sim.sweep import format_indices, format_points, plan_sweep, run_sweep
+
+    plan = plan_sweep(
+        args.scenario,
+        args.params,
+        design=args.design,
+        points=args.points,
+        seed=args.seed,
+        overrides=args.overrides,
+    )
+    des = plan.design
+    try:
+        report = run_sweep(
+            plan,
+            args.out,
+            replications=args.replications,
+            workers=args.workers,
+            chunk_size=args.chunk_size,
+            backend=args.backend,
+            scheduler=args.scheduler,
+            resume=args.resume,
+            force=args.force,
+            progress=_show_progress(args),
+        )
+    except KeyboardInterrupt:
+        print(
+            f"interrupted: finished chunks are kept in {args.out}/; run the same command "
+            "with --resume to continue",
+            file=sys.stderr,
+        )
+        raise
+    print(
+        f"{plan.base.name}: {des.name} sweep of {len(des.specs)} parameter(s), "
+        f"{des.points} points x {report.replications} replications, seed {plan.seed} "
+        "(common random numbers)"
+    )
+    print(format_points(report.summary, des.paths))
+    if report.indices is not None:
+        label = "Sobol' indices" if des.name == "sobol" else "Morris indices"
+        print(f"\n{label} of the per-point means (main outcomes; all in indices.csv):")
+        print(format_indices(report.indices, des.name, MAIN_METRICS))
+        skipped = [m for m in MAIN_METRICS if m in report.skipped]
+        if skipped:
+            print("no indices for: " + "; ".join(f"{m} ({report.skipped[m]})" for m in skipped))
+    reused = f", {report.chunks_reused} reused" if report.chunks_reused else ""
+    print(
+        f"{report.chunks_run} chunk(s) run{reused} on {report.backend} "
+        f"({report.workers} worker(s)) in {report.seconds:.1f} s"
+    )
+    for note in report.notes:
+        print(f"note: {note}")
+    files = "sweep.csv, points.csv" + (", indices.csv" if report.indices is not None else "")
+    print(f"wrote {args.out}/ ({files}, sweep.json; Parquet in runs/)")
+    return EXIT_OK
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from sim.scenario import load_scenario
 
@@ -359,7 +497,13 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "trace": _cmd_trace, "schema": _cmd_schema}
+COMMANDS = {
+    "run": _cmd_run,
+    "sweep": _cmd_sweep,
+    "validate": _cmd_validate,
+    "trace": _cmd_trace,
+    "schema": _cmd_schema,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -246,13 +246,13 @@ def run_to_dir(
                 break
             values = store.column(until.metric)
             stats = summarise(values)
-            half = (stats["ci_high"] - stats["ci_low"]) / 2 if stats["n"] else math.inf
+            half = float(stats["ci_high"] - stats["ci_low"]) / 2 if stats["n"] else math.inf
             precision = {
                 "metric": until.metric,
                 "target_halfwidth": until.halfwidth,
                 "halfwidth": half,
                 "replications": int(stats["n"]),
-                "reached": half <= until.halfwidth,
+                "reached": bool(half <= until.halfwidth),
             }
             if half <= until.halfwidth or target >= max_replications:
                 break

@@ -238,8 +238,11 @@ class RunStore:
 
 
 def _comparable(identity: dict[str, Any]) -> dict[str, Any]:
-    """Identity fields that must match to resume (the replication count may grow)."""
-    return {k: v for k, v in identity.items() if k not in ("replications", "created_by")}
+    """Identity fields that must match to resume (the replication count may grow; a resumed
+    run keeps its stored chunk size)."""
+    return {
+        k: v for k, v in identity.items() if k not in ("replications", "created_by", "chunk_size")
+    }
 
 
 def _describe(identity: dict[str, Any]) -> str:
