@@ -296,7 +296,7 @@ def test_ctrl_c_keeps_finished_chunks_and_says_how_to_resume(
     proc = _start(args, start_new_session=True)
     _wait_for_parts(out, 2, proc)
     os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
-    stdout, stderr = proc.communicate(timeout=60)
+    _stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
     assert "--resume" in stderr and "Traceback" not in stderr
     assert list((out / "runs").glob("part-*.parquet"))
@@ -366,7 +366,7 @@ def test_a_killed_worker_has_its_chunk_rerun(long_reference: Path, tmp_path: Pat
     ]
     assert workers, "no worker processes found"
     workers[0].kill()
-    stdout, stderr = proc.communicate(timeout=300)
+    _stdout, stderr = proc.communicate(timeout=300)
     assert proc.returncode == 0, stderr
     same_contract(long_reference, out)
 
