@@ -20,17 +20,20 @@ from sim.errors import ScenarioError
 from sim.experiment import run_replications
 from sim.scenario import load_scenario, loads_scenario
 from sim.simulation import RunResult, Simulation
+from sim.sweep import SweepResult, sweep  # eager (it is light): `sim.sweep` stays the function
 
 __all__ = [
     "RunOutput",
     "RunResult",
     "ScenarioError",
     "Simulation",
+    "SweepResult",
     "__version__",
     "load_scenario",
     "loads_scenario",
     "run",
     "run_replications",
+    "sweep",
 ]
 
 

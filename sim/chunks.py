@@ -58,6 +58,10 @@ class ChunkData:
     series_sum: dict[SeriesKey, np.ndarray] = field(default_factory=dict)  # int64 sums
     series_kept: dict[SeriesKey, np.ndarray] = field(default_factory=dict)  # (k, grid) int64
     kept: int = 0  # replications start .. start+kept-1 are in series_kept
+    # captivity life tables summed over the chunk: (nationality, category) -> (3, days) int64
+    # rows entered / exited / censored
+    life: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+    channels: dict[str, np.ndarray] = field(default_factory=dict)  # talks, deals, collapsed, moved
 
     @property
     def n(self) -> int:
@@ -78,6 +82,8 @@ class ChunkBuilder:
         self.sums: dict[SeriesKey, np.ndarray] = {}
         self.keep: dict[SeriesKey, np.ndarray] = {}
         self.grid = np.empty(0)
+        self.life: dict[tuple[str, str], np.ndarray] = {}
+        self.channels: dict[str, np.ndarray] = {}
         self.i = 0
 
     def add(self, res: RunResult) -> None:
@@ -100,6 +106,12 @@ class ChunkBuilder:
             self.sums[key] += values
             if i < self.kept:
                 self.keep[key][i] = values
+        for group, table in res.life_tables.items():
+            block = np.stack([table.entered, table.exited, table.censored])
+            self.life[group] = add_padded(self.life.get(group), block)
+        for channel, row in res.channels.items():
+            counts = np.array([row[k] for k in CHANNEL_COUNTS], dtype=np.int64)
+            self.channels[channel] = self.channels.get(channel, 0) + counts
         self.i += 1
 
     def build(self) -> ChunkData:
@@ -118,6 +130,8 @@ class ChunkBuilder:
             series_sum=self.sums,
             series_kept=self.keep,
             kept=self.kept,
+            life=self.life,
+            channels=self.channels,
         )
 
 
@@ -129,6 +143,20 @@ def run_chunk(task: ChunkTask) -> ChunkData:
     for rep in range(task.start, task.stop):
         builder.add(Simulation(task.scenario, task.seed, rep, record_events=False).run())
     return builder.build()
+
+
+CHANNEL_COUNTS = ("talks", "deals", "collapsed", "moved")
+
+
+def add_padded(total: np.ndarray | None, block: np.ndarray) -> np.ndarray:
+    """Element-wise sum of two (rows, days) integer arrays of possibly different lengths."""
+    if total is None:
+        return block.astype(np.int64)
+    n = max(total.shape[1], block.shape[1])
+    out = np.zeros((block.shape[0], n), dtype=np.int64)
+    out[:, : total.shape[1]] += total
+    out[:, : block.shape[1]] += block
+    return out
 
 
 def plan_chunks(start: int, stop: int, size: int) -> list[tuple[int, int]]:

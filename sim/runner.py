@@ -28,20 +28,29 @@ import simpy
 
 from sim import __version__
 from sim.backends import make_backend
-from sim.chunks import PARTY_VALUES, ChunkData, ChunkTask, default_chunk_size, plan_chunks
+from sim.chunks import (
+    CHANNEL_COUNTS,
+    PARTY_VALUES,
+    ChunkData,
+    ChunkTask,
+    default_chunk_size,
+    plan_chunks,
+)
 from sim.results import summarise
 from sim.scenario import resolved_yaml, scenario_hash
 from sim.schema import Scenario
-from sim.simulation import OUTCOME_COLUMNS, PARTY_COLUMNS
+from sim.simulation import OUTCOME_COLUMNS
 from sim.store import (
     RUNS_CSV_LIMIT,
     RunStore,
     atomic_write_text,
     csv_text,
+    life_tables_from_store,
     stream_csv,
     summary_frame_from_store,
     timeseries_frame_from_store,
 )
+from sim.survival import captivity_tables
 
 RESERVOIR = 2000
 
@@ -313,6 +322,11 @@ def finalize(
     atomic_write_text(
         out / "timeseries.csv", csv_text(timeseries_frame_from_store(store, scn.start_date, -1))
     )
+    curves, medians, channels = accounting_frames(store, -1)
+    atomic_write_text(out / "survival.csv", csv_text(curves))
+    atomic_write_text(out / "captivity.csv", csv_text(medians))
+    atomic_write_text(out / "channels.csv", csv_text(channels))
+    files += ["survival.csv", "captivity.csv", "channels.csv"]
     manifest = {
         "tool": "pxsim",
         "version": __version__,
@@ -340,4 +354,25 @@ def finalize(
     return summary
 
 
-PARTY_FRAME = PARTY_COLUMNS
+def accounting_frames(
+    store: RunStore, point: int | None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Kaplan–Meier curves, median days held, and talks/deals per channel (means per run)."""
+    life, channels, n = life_tables_from_store(store, point)
+    curves, medians = captivity_tables(life)
+    rows = []
+    for channel in sorted(channels):
+        counts = channels[channel]
+        rows.append(
+            {
+                "channel": channel,
+                **{f"{k}_per_run": counts[i] / n for i, k in enumerate(CHANNEL_COUNTS)},
+                **{f"{k}_total": int(counts[i]) for i, k in enumerate(CHANNEL_COUNTS)},
+            }
+        )
+    columns = [
+        "channel",
+        *(f"{k}_per_run" for k in CHANNEL_COUNTS),
+        *(f"{k}_total" for k in CHANNEL_COUNTS),
+    ]
+    return curves, medians, pd.DataFrame(rows, columns=columns)

@@ -92,6 +92,48 @@ class RunResult:
     deals: list[dict[str, Any]]
     incidents: dict[str, Incidents] = field(default_factory=dict)
     prisoners: dict[str, np.ndarray] = field(default_factory=dict)
+    # captivity life tables by (nationality, category): day-indexed counts of prisoners
+    # entering observation (age at capture or at day 0), leaving it and still held at the end
+    life_tables: dict[tuple[str, str], LifeTable] = field(default_factory=dict)
+    # per channel (intermediary id or "direct"): talks, deals executed, collapsed, moved
+    channels: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+@dataclass
+class LifeTable:
+    """Counts by whole day of captivity (index = days since capture)."""
+
+    entered: np.ndarray  # observation starts (0 for captures in the run; later if held at start)
+    exited: np.ndarray  # left captivity (home, resettled or dead) on that day of captivity
+    censored: np.ndarray  # still held at the horizon after that many days
+
+
+def life_tables(
+    cols: dict[str, np.ndarray],
+    t_exit: np.ndarray,
+    horizon: float,
+    party_ids: list[str],
+    categories: list[str],
+) -> dict[tuple[str, str], LifeTable]:
+    """Captivity durations as life tables (delayed entry for prisoners held at the start)."""
+    present = cols["t_cap"] <= horizon
+    t_cap = cols["t_cap"][present]
+    end = np.minimum(t_exit[present], horizon)
+    entry = np.floor(np.maximum(0.0, -t_cap)).astype(np.int64)
+    days = np.floor(end - t_cap).astype(np.int64)
+    event = t_exit[present] <= horizon
+    nat, cat = cols["nat"][present], cols["cat"][present]
+    out: dict[tuple[str, str], LifeTable] = {}
+    size = int(days.max()) + 1 if len(days) else 1
+    for code in np.unique(nat.astype(np.int64) * 1000 + cat):
+        n, c = divmod(int(code), 1000)
+        g = (nat == n) & (cat == c)
+        out[(party_ids[n], categories[c])] = LifeTable(
+            np.bincount(entry[g], minlength=size),
+            np.bincount(days[g & event], minlength=size),
+            np.bincount(days[g & ~event], minlength=size),
+        )
+    return out
 
 
 def series_grid(horizon: float, max_points: int = 2000) -> np.ndarray:
@@ -398,6 +440,19 @@ class Simulation:
             rep_series[self.party_ids[n]] = np.searchsorted(
                 np.sort(t_exit[g]), grid, "right"
             ).astype(np.int64)
+        tables = life_tables(c, t_exit, horizon, self.party_ids, self.table.categories)
+        channels: dict[str, dict[str, int]] = {}
+        for tk in self.talks:
+            row = channels.setdefault(
+                tk.channel, {"talks": 0, "deals": 0, "collapsed": 0, "moved": 0}
+            )
+            row["talks"] += 1
+        for d in self.deals:
+            row = channels.setdefault(
+                d["channel"], {"talks": 0, "deals": 0, "collapsed": 0, "moved": 0}
+            )
+            row["deals" if d["outcome"] == "executed" else "collapsed"] += 1
+            row["moved"] += int(d["moved"])
         talks = [
             {
                 "talks": tk.id,
@@ -434,4 +489,6 @@ class Simulation:
             deals=self.deals,
             incidents=self.incidents,
             prisoners=prisoners,
+            life_tables=tables,
+            channels=channels,
         )

@@ -45,6 +45,9 @@ CONTRACT = (
     "summary.csv",
     "manifest.json",
     "scenario.resolved.yaml",
+    "survival.csv",
+    "captivity.csv",
+    "channels.csv",
 )
 DATASETS = ("runs", "parties", "series")
 RUNS_CSV_LIMIT = 200_000  # rows; beyond this runs.csv / parties.csv are not written
@@ -150,7 +153,7 @@ class RunStore:
         """Remove what pxsim writes here (and stray temporary files)."""
         for name in DATASETS:
             shutil.rmtree(self.out / name, ignore_errors=True)
-        for name in (*CONTRACT, RUN_FILE, "sweep.csv", "points.csv", "indices.csv"):
+        for name in (*CONTRACT, RUN_FILE, "sweep.csv", "points.csv", "indices.csv", "sweep.json"):
             (self.out / name).unlink(missing_ok=True)
 
     # ------------------------------------------------------------------ chunks
@@ -170,6 +173,10 @@ class RunStore:
             arrays["sum|" + "|".join(key)] = v
         for key, v in data.series_kept.items():
             arrays["kept|" + "|".join(key)] = v
+        for (nat, cat), v in data.life.items():
+            arrays[f"life|{nat}|{cat}"] = v
+        for channel, v in data.channels.items():
+            arrays[f"channel|{channel}"] = v
 
         def save_npz(p: str) -> None:
             with open(p, "wb") as fh:
@@ -337,3 +344,27 @@ def timeseries_frame_from_store(
 
 
 PARTY_FRAME_COLUMNS = ("party", *PARTY_VALUES)
+
+
+def life_tables_from_store(
+    store: RunStore, point: int | None = None
+) -> tuple[dict[tuple[str, str], np.ndarray], dict[str, np.ndarray], int]:
+    """Captivity life tables and channel counts summed over all finished chunks (exact integer
+    sums), and the number of replications."""
+    from sim.chunks import add_padded
+
+    life: dict[tuple[str, str], np.ndarray] = {}
+    channels: dict[str, np.ndarray] = {}
+    n = 0
+    for c in store.finished(point):
+        with np.load(c.series) as z:
+            start, stop, _ = (int(v) for v in z["meta"])
+            n += stop - start
+            for name in z.files:
+                if name.startswith("life|"):
+                    _, nat, cat = name.split("|")
+                    life[(nat, cat)] = add_padded(life.get((nat, cat)), z[name])
+                elif name.startswith("channel|"):
+                    key = name.split("|", 1)[1]
+                    channels[key] = channels.get(key, 0) + z[name]
+    return life, channels, n

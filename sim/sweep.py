@@ -17,6 +17,7 @@ whatever the worker count. Output directory::
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import platform
@@ -149,10 +150,11 @@ def plan_sweep(
     specs = type_params(specs, resolved_dict(base))
     for s in specs:  # each value alone first, so an error names the value as given
         ends = s.int_range if s.integer else (s.low, s.high)
-        trials = zip(s.labels, s.values) if s.kind == "values" else zip(("LOW", "HIGH"), ends)
-        for what, value in trials:
+        names = s.labels if s.kind == "values" else ("LOW", "HIGH")
+        trials = s.values if s.kind == "values" else ends
+        for what, value in zip(names, trials, strict=True):
             try:
-                loads_scenario(text, {**fixed, s.path: value}, source=label)
+                loads_scenario(text, {**copy.deepcopy(fixed), s.path: value}, source=label)
             except ScenarioError as exc:
                 where = f"the value {what}" if s.kind == "values" else f"{what} = {value:g}"
                 raise _point_error(exc, specs, where) from None
@@ -161,7 +163,7 @@ def plan_sweep(
     scenarios = []
     for i, values in enumerate(des.values):
         try:
-            scenarios.append(loads_scenario(text, {**fixed, **values}, source=label))
+            scenarios.append(loads_scenario(text, {**copy.deepcopy(fixed), **values}, source=label))
         except ScenarioError as exc:
             shown = ", ".join(f"{k}={des.columns[i][k]}" for k in des.paths)
             raise _point_error(exc, specs, f"at sweep point {i}: {shown}") from None

@@ -34,6 +34,10 @@ def test_run_prints_table_and_writes_the_output_contract(
         "summary.csv",
         "manifest.json",
         "scenario.resolved.yaml",
+        # captivity survival curves, median days held, talks and deals per channel
+        "survival.csv",
+        "captivity.csv",
+        "channels.csv",
         # the Parquet parts (streamed as chunks finish) and the run's identity (--resume)
         "runs",
         "parties",

@@ -119,6 +119,9 @@ def test_writes_all_six_files(scn, tmp_path: Path) -> None:
         "summary.csv",
         "manifest.json",
         "scenario.resolved.yaml",
+        "survival.csv",
+        "captivity.csv",
+        "channels.csv",
     }
 
 
