@@ -250,6 +250,60 @@ def build_parser() -> argparse.ArgumentParser:
     scale_opts(sw)
     scenario_opts(sw)
 
+    cmp_ = sub.add_parser(
+        "compare",
+        help="run scenarios or variants with common random numbers and compare them",
+        description="Run each SCENARIO (and each --variant of the first one) with the same seed "
+        "and replications, so they share random numbers; report every metric's difference "
+        "against the first with a paired 95%% interval, say which differences are clear, and "
+        "write comparison.csv, comparison.png/.svg and each arm's full outputs under arms/.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="""examples:
+  pxsim compare scenarios/kursk_2025.yaml -n 500 --out out/ack \
+      --variant acknowledged parties.russia.acknowledges.dprk=true
+  pxsim compare scenarios/kursk_2025.yaml --out out/slow \
+      --variant "slow mediator" intermediaries.uae.delay.mean=30
+  pxsim compare a.yaml b.yaml c.yaml -n 200 --out out/abc --report
+""",
+    )
+    cmp_.add_argument(
+        "scenarios", nargs="+", metavar="SCENARIO", help="scenario files; the first is the baseline"
+    )
+    cmp_.add_argument(
+        "--variant",
+        nargs="+",
+        action="append",
+        default=[],
+        metavar="NAME_OR_CHANGE",
+        help="a variant of the first scenario: a name, then PATH=VALUE changes "
+        '(e.g. --variant "slow mediator" intermediaries.uae.delay.mean=30)',
+    )
+    cmp_.add_argument(
+        "-n",
+        "--replications",
+        type=_positive_int,
+        default=None,
+        help="replications per arm (default: the first scenario's)",
+    )
+    cmp_.add_argument("--seed", type=_seed, default=None, help="random seed (default: scenario)")
+    cmp_.add_argument(
+        "--out",
+        metavar="DIR",
+        required=True,
+        help="directory for comparison.csv/.json/.png/.svg and arms/",
+    )
+    cmp_.add_argument("--report", action="store_true", help="also write report.html")
+    scale_opts(cmp_)
+    scenario_opts(cmp_)
+
+    rep = sub.add_parser(
+        "report",
+        help="write a self-contained HTML report of a run, comparison or sweep directory",
+        description="Write DIR/report.html: the scenario in brief, the outcome table, every "
+        "figure embedded, and the provenance. Works on the output of run, compare and sweep.",
+    )
+    rep.add_argument("directory", metavar="DIR")
+
     val = sub.add_parser(
         "validate",
         help="check scenario files and say what is wrong",
@@ -497,7 +551,74 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from sim.compare import compare, format_comparison, make_arms
+
+    variants = []
+    for spec in args.variant:
+        name, *changes = spec
+        if "=" in name or not changes:
+            raise ScenarioError(
+                f"--variant {' '.join(spec)}: expected a name and then PATH=VALUE changes, e.g. "
+                '--variant "slow mediator" intermediaries.uae.delay.mean=30'
+            )
+        for change in changes:
+            if "=" not in change:
+                raise ScenarioError(f"--variant {name}: expected PATH=VALUE, got {change!r}")
+        variants.append((name, changes))
+    try:
+        arms = make_arms(args.scenarios, variants, args.overrides)
+    except ValueError as exc:
+        raise ScenarioError(str(exc)) from None
+    result = compare(
+        arms,
+        args.replications,
+        args.seed,
+        args.out,
+        workers=args.workers,
+        chunk_size=args.chunk_size,
+        backend=args.backend,
+        scheduler=args.scheduler,
+        resume=args.resume,
+        force=args.force,
+        progress=_show_progress(args),
+    )
+    n = args.replications or arms[0].scenario.replications
+    print(
+        f"comparison of {len(arms)} arms against {arms[0].label!r}, {n} replications each, "
+        "common random numbers"
+    )
+    print(format_comparison(result.table))
+    clear = result.table[result.table["clear"]]
+    print(
+        f"{len(clear)} of {len(result.table)} differences are clear (paired 95% interval "
+        "excludes zero)"
+    )
+    print(
+        f"wrote {args.out}/ (comparison.csv, comparison.json, comparison.png, comparison.svg, "
+        "arms/)"
+    )
+    if args.report:
+        from sim.report import write_report
+
+        print(f"wrote {write_report(args.out)}")
+    return EXIT_OK
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from sim.report import write_report
+
+    try:
+        path = write_report(args.directory)
+    except FileNotFoundError as exc:
+        raise ScenarioError(str(exc)) from None
+    print(f"wrote {path}")
+    return EXIT_OK
+
+
 COMMANDS = {
+    "compare": _cmd_compare,
+    "report": _cmd_report,
     "run": _cmd_run,
     "sweep": _cmd_sweep,
     "validate": _cmd_validate,

@@ -37,6 +37,7 @@ __all__ = [
     "DEAL_MARKERS",
     "METRIC_LABELS",
     "OUTCOME_COLORS",
+    "comparison_figure",
     "heatmap",
     "held_over_time",
     "load_observed_cumulative",
@@ -281,7 +282,7 @@ def _observed_values(observed: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     if "value" in observed.columns:
         col = "value"
     else:
-        numeric = [c for c in observed.columns if c != "date" and is_numeric(observed[c])]
+        numeric = [c for c in observed.columns if c != "date" and _is_numeric(observed[c])]
         if len(numeric) != 1:
             raise ValueError(
                 f"observed needs a 'value' column or exactly one numeric column; has {numeric}"
@@ -291,7 +292,7 @@ def _observed_values(observed: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return _to_datetime(obs["date"]), obs[col].astype(float).reset_index(drop=True)
 
 
-def is_numeric(series: pd.Series) -> bool:
+def _is_numeric(series: pd.Series) -> bool:
     return bool(pd.api.types.is_numeric_dtype(series))
 
 
@@ -357,11 +358,15 @@ def survival_curves(
 ) -> Figure:
     """Kaplan–Meier curves, one step curve per ``group``, with their confidence bands, from a
     tidy frame with columns ``group, day, survival, ci_low, ci_high`` (``day`` in days since
-    capture; ``band_label`` names the level of ``ci_low``/``ci_high`` in the legend)."""
+    capture; ``band_label`` names the level of ``ci_low``/``ci_high`` in the legend). Frames
+    from ``sim.survival`` (``survival.csv``) work as they are; days with nobody at risk are
+    left out."""
     _require(km, ["group", "day", "survival", "ci_low", "ci_high"], "km")
     if km.empty:
         raise ValueError("km is empty")
     fig, ax = _axes(ax, (8, 5))
+    if "at_risk" in km.columns:  # sim.survival frames: leave out days nobody is observed
+        km = km[km["at_risk"] > 0]
     for i, (group, sub) in enumerate(km.groupby("group", sort=True)):
         sub = sub.sort_values("day")
         color = PALETTE[i % len(PALETTE)]
@@ -378,7 +383,7 @@ def survival_curves(
         ax.step(
             day,
             sub["survival"].to_numpy(dtype=float),
-            where="pre",
+            where="post",
             color=color,
             linewidth=2,
             label=str(group),
@@ -632,20 +637,46 @@ def metric_vs_parameter(
 ) -> Figure:
     """A sweep's mean of ``metric`` against ``parameter`` (one point per design point, sorted
     by the parameter), with the 95% interval of the mean as a band. ``points`` is a sweep's
-    ``points.csv``. If other swept parameters vary too (a grid), name one with ``by`` to draw
-    one line per value of it; otherwise repeated parameter values are an error."""
+    ``points.csv``. When ``parameter`` repeats across points (a grid over several parameters):
+    with ``by`` (or, if ``by`` is not given, when exactly one other parameter varies, over at
+    most 8 values) one line and band per value of it; otherwise each design point is drawn on
+    its own, with its interval as an error bar and no line (the others vary between them)."""
     mean, low, high = _metric_columns(points, metric)
     _require(points, [parameter] + ([by] if by else []), "points")
+    scatter = False
+    if by is None and points[parameter].duplicated().any():
+        others = [
+            c
+            for c in points.columns
+            if c not in ("point", parameter)
+            and not str(c).endswith(("_mean", "_ci_low", "_ci_high"))
+            and points[c].nunique() > 1
+        ]
+        if len(others) == 1 and points[others[0]].nunique() <= 8:
+            by = others[0]
+        else:
+            scatter = True
     if by is None:
-        if points[parameter].duplicated().any():
-            raise ValueError(
-                f"{parameter!r} repeats across points (other parameters vary): pass by=COLUMN "
-                "to draw one line per value of another parameter"
-            )
         groups: list[tuple[str | None, pd.DataFrame]] = [(None, points)]
     else:
         groups = [(f"{by} = {_tick(v)}", sub) for v, sub in points.groupby(by, sort=True)]
     fig, ax = _axes(ax, (8, 5))
+    if scatter:
+        y = points[mean].to_numpy(dtype=float)
+        err = np.vstack(
+            [y - points[low].to_numpy(dtype=float), points[high].to_numpy(dtype=float) - y]
+        )
+        ax.errorbar(
+            points[parameter].to_numpy(dtype=float),
+            y,
+            yerr=err,
+            fmt="o",
+            color=PALETTE[0],
+            markersize=4,
+            capsize=3,
+            label="mean at one design point, with 95% CI (other parameters vary)",
+        )
+        groups = []
     for i, (label, sub) in enumerate(groups):
         sub = sub.sort_values(parameter)
         color = PALETTE[i % len(PALETTE)]
@@ -668,7 +699,8 @@ def metric_vs_parameter(
             label=label or "mean across runs",
         )
     handles, _ = ax.get_legend_handles_labels()
-    handles.append(Patch(facecolor="0.45", alpha=0.25, label="95% CI of the mean"))
+    if not scatter:
+        handles.append(Patch(facecolor="0.45", alpha=0.25, label="95% CI of the mean"))
     ax.legend(handles=handles, loc="best", fontsize="small")
     ax.set_xlabel(parameter)
     ax.set_ylabel(f"mean {metric_label(metric)}")
@@ -797,6 +829,70 @@ def sensitivity_bars(
 
 
 # --------------------------------------------------------------------------- saving
+def comparison_figure(table: pd.DataFrame, metrics: Sequence[str], *, ncols: int = 3) -> Figure:
+    """One panel per metric: each variant's difference from the baseline with its paired 95%
+    interval (thick) and, for contrast, the unpaired interval (thin); a zero line; clear
+    differences (paired interval excluding zero) drawn solid, unclear ones hollow.
+
+    ``table`` is ``comparison.csv``: metric, baseline, variant, diff, ci_low, ci_high,
+    unpaired_ci_low, unpaired_ci_high, clear."""
+    _require(
+        table,
+        (
+            "metric",
+            "variant",
+            "diff",
+            "ci_low",
+            "ci_high",
+            "unpaired_ci_low",
+            "unpaired_ci_high",
+            "clear",
+        ),
+        "a comparison table",
+    )
+    metrics = [m for m in metrics if m in set(table["metric"])]
+    if not metrics:
+        raise ValueError("no metrics to draw")
+    variants = list(dict.fromkeys(table["variant"]))
+    nrows = -(-len(metrics) // ncols)
+    fig = Figure(
+        figsize=(4.2 * min(ncols, len(metrics)), 0.6 + 0.55 * len(variants) * nrows + 1.2 * nrows),
+        layout="constrained",
+    )
+    axes = fig.subplots(nrows, min(ncols, len(metrics)), squeeze=False)
+    baseline = str(table["baseline"].iloc[0]) if "baseline" in table else "baseline"
+    for k, metric in enumerate(metrics):
+        ax = axes[k // ncols][k % ncols]
+        sub = table[table["metric"] == metric].set_index("variant")
+        for y, variant in enumerate(variants):
+            if variant not in sub.index:
+                continue
+            r = sub.loc[variant]
+            color = PALETTE[y % len(PALETTE)]
+            ax.plot(
+                [r["unpaired_ci_low"], r["unpaired_ci_high"]], [y, y], color=color, lw=1, alpha=0.6
+            )
+            ax.plot([r["ci_low"], r["ci_high"]], [y, y], color=color, lw=4, solid_capstyle="butt")
+            ax.plot(
+                [r["diff"]], [y], "o", color=color, ms=7, mfc=color if bool(r["clear"]) else "white"
+            )
+        ax.axvline(0, color="0.3", lw=0.8, ls="--")
+        ax.set_yticks(range(len(variants)), [str(v) for v in variants])
+        ax.set_ylim(-0.6, len(variants) - 0.4)
+        ax.invert_yaxis()
+        ax.set_title(metric_label(metric), fontsize=10)
+        ax.set_xlabel(f"difference from {baseline}")
+        ax.grid(axis="x", alpha=0.3)
+    for k in range(len(metrics), nrows * min(ncols, len(metrics))):
+        axes[k // ncols][k % ncols].set_visible(False)
+    fig.suptitle(
+        "Differences from the baseline: paired 95% interval (thick), unpaired (thin); "
+        "filled = clear",
+        fontsize=10,
+    )
+    return fig
+
+
 def save(
     fig: Figure,
     path_without_suffix: str | Path,

@@ -42,6 +42,7 @@ from sim.schema import Scenario
 from sim.simulation import OUTCOME_COLUMNS
 from sim.store import (
     RUNS_CSV_LIMIT,
+    ChunkFiles,
     RunStore,
     atomic_write_text,
     csv_text,
@@ -314,15 +315,16 @@ def finalize(
     n_reps = n - first
     files = ["summary.csv", "timeseries.csv", "manifest.json", "scenario.resolved.yaml"]
     if n_reps <= RUNS_CSV_LIMIT:
-        stream_csv(store, "runs", out / "runs.csv", -1)
-        stream_csv(store, "parties", out / "parties.csv", -1)
+        stream_csv(store, "runs", out / "runs.csv", -1, chunks)
+        stream_csv(store, "parties", out / "parties.csv", -1, chunks)
         files = ["runs.csv", "parties.csv", *files]
-    summary = summary_frame_from_store(store, -1)
+    summary = summary_frame_from_store(store, -1, chunks)
     atomic_write_text(out / "summary.csv", csv_text(summary))
     atomic_write_text(
-        out / "timeseries.csv", csv_text(timeseries_frame_from_store(store, scn.start_date, -1))
+        out / "timeseries.csv",
+        csv_text(timeseries_frame_from_store(store, scn.start_date, -1, chunks)),
     )
-    curves, medians, channels = accounting_frames(store, -1)
+    curves, medians, channels = accounting_frames(store, -1, chunks)
     atomic_write_text(out / "survival.csv", csv_text(curves))
     atomic_write_text(out / "captivity.csv", csv_text(medians))
     atomic_write_text(out / "channels.csv", csv_text(channels))
@@ -355,10 +357,10 @@ def finalize(
 
 
 def accounting_frames(
-    store: RunStore, point: int | None
+    store: RunStore, point: int | None, chunks: list[ChunkFiles] | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Kaplan–Meier curves, median days held, and talks/deals per channel (means per run)."""
-    life, channels, n = life_tables_from_store(store, point)
+    life, channels, n = life_tables_from_store(store, point, chunks)
     curves, medians = captivity_tables(life)
     rows = []
     for channel in sorted(channels):

@@ -526,7 +526,7 @@ def loads_scenario(
                 pairs.append((k, v, f"--set {text_ov}"))
         for k, v, label in pairs:
             try:
-                resolved = set_path(data, k, v)
+                resolved = set_path(data, k, copy.deepcopy(v))
             except ValueError as exc:
                 raise ScenarioError(str(exc), source=label) from None
             origins.overrides[resolved] = (label, None, "")

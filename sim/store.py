@@ -239,8 +239,10 @@ class RunStore:
         table = pq.ParquetDataset(files).read(columns=[metric], use_threads=True)
         return table.column(0).to_numpy()
 
-    def iter_frames(self, dataset: str, point: int | None = None) -> Iterator[pd.DataFrame]:
-        for c in self.finished(point):
+    def iter_frames(
+        self, dataset: str, point: int | None = None, chunks: list[ChunkFiles] | None = None
+    ) -> Iterator[pd.DataFrame]:
+        for c in self.finished(point) if chunks is None else chunks:
             yield pq.read_table(c.runs if dataset == "runs" else c.parties).to_pandas()
 
 
@@ -264,15 +266,22 @@ def csv_text(df: pd.DataFrame, header: bool = True) -> str:
     return df.to_csv(index=False, header=header, lineterminator="\n", float_format="%.10g")
 
 
-def stream_csv(store: RunStore, dataset: str, path: Path, point: int | None = None) -> int:
-    """Concatenate a dataset's chunk files into one CSV, one chunk in memory at a time."""
+def stream_csv(
+    store: RunStore,
+    dataset: str,
+    path: Path,
+    point: int | None = None,
+    chunks: list[ChunkFiles] | None = None,
+) -> int:
+    """Concatenate a dataset's chunk files (all finished ones of ``point``, or ``chunks``) into
+    one CSV, one chunk in memory at a time."""
     rows = 0
 
     def write(tmp: str) -> None:
         nonlocal rows
         with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
             first = True
-            for frame in store.iter_frames(dataset, point):
+            for frame in store.iter_frames(dataset, point, chunks):
                 fh.write(csv_text(frame, header=first))
                 first = False
                 rows += len(frame)
@@ -281,8 +290,10 @@ def stream_csv(store: RunStore, dataset: str, path: Path, point: int | None = No
     return rows
 
 
-def summary_frame_from_store(store: RunStore, point: int | None = None) -> pd.DataFrame:
-    chunks = store.finished(point)
+def summary_frame_from_store(
+    store: RunStore, point: int | None = None, chunks: list[ChunkFiles] | None = None
+) -> pd.DataFrame:
+    chunks = store.finished(point) if chunks is None else chunks
     rows = [{"metric": m, **summarise(store.column(m, chunks=chunks))} for m in OUTCOME_COLUMNS]
     return pd.DataFrame(
         rows, columns=["metric", "mean", "sd", "ci_low", "ci_high", "p05", "p50", "p95", "n"]
@@ -290,7 +301,10 @@ def summary_frame_from_store(store: RunStore, point: int | None = None) -> pd.Da
 
 
 def timeseries_frame_from_store(
-    store: RunStore, start_date: Any, point: int | None = None
+    store: RunStore,
+    start_date: Any,
+    point: int | None = None,
+    chunks: list[ChunkFiles] | None = None,
 ) -> pd.DataFrame:
     """Mean over all replications (from exact integer sums) and quantiles over the kept ones."""
     import datetime as dt
@@ -300,7 +314,7 @@ def timeseries_frame_from_store(
     n_total = 0
     n_kept = 0
     grid: np.ndarray | None = None
-    for c in store.finished(point):
+    for c in store.finished(point) if chunks is None else chunks:
         with np.load(c.series) as z:
             start, stop, k = (int(v) for v in z["meta"])
             grid = z["grid"]
@@ -347,7 +361,7 @@ PARTY_FRAME_COLUMNS = ("party", *PARTY_VALUES)
 
 
 def life_tables_from_store(
-    store: RunStore, point: int | None = None
+    store: RunStore, point: int | None = None, chunks: list[ChunkFiles] | None = None
 ) -> tuple[dict[tuple[str, str], np.ndarray], dict[str, np.ndarray], int]:
     """Captivity life tables and channel counts summed over all finished chunks (exact integer
     sums), and the number of replications."""
@@ -356,7 +370,7 @@ def life_tables_from_store(
     life: dict[tuple[str, str], np.ndarray] = {}
     channels: dict[str, np.ndarray] = {}
     n = 0
-    for c in store.finished(point):
+    for c in store.finished(point) if chunks is None else chunks:
         with np.load(c.series) as z:
             start, stop, _ = (int(v) for v in z["meta"])
             n += stop - start

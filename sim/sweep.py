@@ -393,7 +393,7 @@ def sweep(
         scenario, params, design=design, points=points, seed=seed, overrides=overrides
     )
     scratch = tempfile.mkdtemp(prefix="pxsim-sweep-") if out is None else None
-    target = Path(scratch) if scratch is not None else Path(out)  # type: ignore[arg-type]
+    target = Path(scratch if scratch is not None else str(out))
     try:
         report = run_sweep(
             plan,
@@ -407,14 +407,17 @@ def sweep(
             force=force,
             progress=progress,
         )
+        # the tables as the files hold them (the same types a reader of the files gets)
         table = pd.read_csv(target / "sweep.csv")
+        summary = pd.read_csv(target / "points.csv")
+        indices = pd.read_csv(target / "indices.csv") if report.indices is not None else None
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
     return SweepResult(
         table,
-        report.summary,
-        report.indices,
+        summary,
+        indices,
         None if scratch is not None else target,
         plan.design.name,
         report.replications,
