@@ -23,12 +23,14 @@ from sim.simulation import RunResult, Simulation
 from sim.sweep import SweepResult, sweep  # eager (it is light): `sim.sweep` stays the function
 
 __all__ = [
+    "Comparison",
     "RunOutput",
     "RunResult",
     "ScenarioError",
     "Simulation",
     "SweepResult",
     "__version__",
+    "compare",
     "load_scenario",
     "loads_scenario",
     "run",
@@ -39,13 +41,18 @@ __all__ = [
 
 # the experiment API pulls in pandas and pyarrow: imported on first use only, so that worker
 # processes (which import sim.chunks) and the simulation core stay free of them
-_LAZY = {"run": "sim.api", "RunOutput": "sim.api", "sweep": "sim.sweep", "SweepResult": "sim.sweep"}
+_LAZY = {
+    "run": ("sim.api", "run"),
+    "RunOutput": ("sim.api", "RunOutput"),
+    "compare": ("sim.comparison", "compare_scenarios"),
+    "Comparison": ("sim.comparison", "Comparison"),
+}
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
+    target = _LAZY.get(name)
+    if target is None:
         raise AttributeError(f"module 'sim' has no attribute {name!r}")
     import importlib
 
-    return getattr(importlib.import_module(module), name)
+    return getattr(importlib.import_module(target[0]), target[1])

@@ -552,7 +552,7 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from sim.compare import compare, format_comparison, make_arms
+    from sim.comparison import compare, format_comparison, make_arms
 
     variants = []
     for spec in args.variant:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -211,6 +212,36 @@ def compare(
     fig = comparison_figure(table, [m for m in MAIN_METRICS if m in set(table["metric"])])
     save(fig, out / "comparison")
     return Comparison(arms, runs, table, out)
+
+
+def compare_scenarios(
+    scenarios: str | Path | Sequence[str | Path],
+    variants: Mapping[str, Sequence[str] | Mapping[str, Any]] | None = None,
+    replications: int | None = None,
+    seed: int | None = None,
+    *,
+    out: str | Path | None = None,
+    overrides: Sequence[str] = (),
+    **run_options: Any,
+) -> Comparison:
+    """The Python API of ``pxsim compare``: ``sim.compare("a.yaml", {"slow mediator":
+    ["intermediaries.uae.delay.mean=30"]}, 500)``. Variants change the first scenario; each is
+    a list of ``PATH=VALUE`` strings or a ``{path: value}`` mapping. With ``out=None`` the files
+    go to a temporary directory that is removed afterwards (the returned frames stay)."""
+    paths = [scenarios] if isinstance(scenarios, str | Path) else list(scenarios)
+    specs: list[tuple[str, list[str]]] = []
+    for name, changes in (variants or {}).items():
+        if isinstance(changes, Mapping):
+            specs.append((name, [f"{k}={json.dumps(v)}" for k, v in changes.items()]))
+        else:
+            specs.append((name, list(changes)))
+    arms = make_arms(paths, specs, overrides)
+    if out is not None:
+        return compare(arms, replications, seed, out, **run_options)
+    with tempfile.TemporaryDirectory(prefix="pxsim-compare-") as scratch:
+        result = compare(arms, replications, seed, scratch, **run_options)
+    result.out = None
+    return result
 
 
 def format_comparison(table: pd.DataFrame, metrics: Sequence[str] = MAIN_METRICS) -> str:

@@ -1,0 +1,189 @@
+"""pxsim compare (paired intervals under common random numbers) and the HTML report, checked
+in a real headless browser."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.cli import main
+from sim.comparison import paired_differences
+
+ROOT = Path(__file__).resolve().parents[1]
+MINIMAL = str(ROOT / "scenarios" / "minimal.yaml")
+KURSK = str(ROOT / "scenarios" / "kursk_2025.yaml")
+
+
+def test_paired_interval_is_much_narrower_on_a_shared_stream_variant(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "cmp"
+    code = main(
+        [
+            "compare",
+            MINIMAL,
+            "--variant",
+            "deadlier",
+            "captivity.death_hazard.healthy=0.0004",
+            "-n",
+            "40",
+            "--seed",
+            "2",
+            "--workers",
+            "1",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "paired 95% CI" in printed and "clear" in printed
+    table = pd.read_csv(out / "comparison.csv").set_index("metric")
+    rep = table.loc["repatriated"]
+    paired = rep["ci_high"] - rep["ci_low"]
+    unpaired = rep["unpaired_ci_high"] - rep["unpaired_ci_low"]
+    assert paired < 0.25 * unpaired  # common random numbers pay off
+    # captures do not depend on the negotiation: identical in every replication
+    cap = table.loc["captured"]
+    assert cap["diff"] == 0 and cap["ci_low"] == 0 and cap["ci_high"] == 0
+    assert bool(table.loc["died", "clear"]) and table.loc["died", "diff"] > 0
+    for name in ("comparison.png", "comparison.svg"):
+        assert (out / name).stat().st_size > 10_000
+    manifest = json.loads((out / "comparison.json").read_text())
+    assert [a["label"] for a in manifest["arms"]] == ["minimal", "deadlier"]
+    assert (out / "arms" / "deadlier" / "runs.csv").exists()
+
+
+def test_paired_differences_by_hand() -> None:
+    base = pd.DataFrame({"replication": range(5), "m": [1.0, 2, 3, 4, np.nan]})
+    other = pd.DataFrame({"replication": range(5), "m": [2.0, 3, 4, 6, 5]})
+    row = paired_differences(base, other, "m")
+    assert row["n_paired"] == 4
+    assert row["diff"] == pytest.approx(1.25)
+    from scipy import stats
+
+    d = np.array([1.0, 1, 1, 2])
+    lo, hi = stats.t.interval(0.95, 3, loc=d.mean(), scale=d.std(ddof=1) / 2)
+    assert (row["ci_low"], row["ci_high"]) == (pytest.approx(lo), pytest.approx(hi))
+    assert row["clear"]
+
+
+def test_compare_two_files_and_bad_variant(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(
+            [
+                "compare",
+                MINIMAL,
+                "--variant",
+                "negotiation.collapse=0.3",
+                "--out",
+                str(tmp_path / "x"),
+            ]
+        )
+        == 2
+    )
+    assert "expected a name and then PATH=VALUE" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+    assert main(["compare", MINIMAL, "--out", str(tmp_path / "y")]) == 2
+    assert "nothing to compare" in capsys.readouterr().err
+
+
+def test_python_api_compare() -> None:
+    import sim
+
+    c = sim.compare(MINIMAL, {"frozen": {"negotiation.frozen": True}}, 6, seed=1, workers=1)
+    deals = c.table.set_index("metric").loc["deals"]
+    assert deals["mean_variant"] == 0 and deals["diff"] < 0
+    assert c.out is None and set(c.runs) == {"minimal", "frozen"}
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _render(html: Path, profile: Path) -> str:
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("chromium is not installed (CI installs Debian's chromium)")
+    proc = subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            html.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout
+
+
+@pytest.mark.slow
+def test_run_report_renders_in_a_browser(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert main(["run", KURSK, "-n", "12", "--workers", "1", "--out", str(out), "--quiet"]) == 0
+    assert main(["report", str(out)]) == 0
+    page = (out / "report.html").read_text()
+    assert "pxsim report: kursk_2025" in page and "Provenance" in page
+    assert "Per-party accounting" in page and "Median days held" in page
+    n_figures = page.count("data:image/png;base64,")
+    assert n_figures >= 5
+    dom = _render(out / "report.html", tmp_path / "profile")
+    assert f'data-figures-rendered="{n_figures}"' in dom  # every figure decoded and laid out
+
+
+@pytest.mark.slow
+def test_compare_report_renders_in_a_browser(tmp_path: Path) -> None:
+    out = tmp_path / "cmp"
+    assert (
+        main(
+            [
+                "compare",
+                MINIMAL,
+                "--variant",
+                "frozen",
+                "negotiation.frozen=true",
+                "-n",
+                "8",
+                "--workers",
+                "1",
+                "--out",
+                str(out),
+                "--quiet",
+                "--report",
+            ]
+        )
+        == 0
+    )
+    page = (out / "report.html").read_text()
+    assert "pxsim comparison" in page and "frozen" in page
+    dom = _render(out / "report.html", tmp_path / "profile")
+    assert 'data-figures-rendered="1"' in dom
+
+
+def test_report_of_a_directory_without_results(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["report", str(tmp_path)]) == 2
+    assert "no pxsim run, comparison or sweep here" in capsys.readouterr().err
