@@ -178,6 +178,11 @@ def build_parser() -> argparse.ArgumentParser:
         "manifest.json, scenario.resolved.yaml",
     )
     run.add_argument(
+        "--report",
+        action="store_true",
+        help="also write report.html into --out (see `pxsim report`)",
+    )
+    run.add_argument(
         "--all-metrics",
         action="store_true",
         help="print every outcome metric, not just the main ones",
@@ -247,6 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="directory for sweep.csv, points.csv, indices.csv, sweep.json",
     )
+    sw.add_argument("--report", action="store_true", help="also write report.html into --out")
     scale_opts(sw)
     scenario_opts(sw)
 
@@ -434,6 +440,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"wrote {args.out}/ (runs.csv, parties.csv, timeseries.csv, summary.csv, "
             "manifest.json, scenario.resolved.yaml; Parquet in runs/ and parties/)"
         )
+        if args.report:
+            from sim.report import write_report
+
+            print(f"wrote {write_report(args.out)}")
     return EXIT_OK
 
 
@@ -492,6 +502,10 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     files = "sweep.csv, points.csv" + (", indices.csv" if report.indices is not None else "")
     print(f"wrote {args.out}/ ({files}, sweep.json; Parquet in runs/)")
+    if args.report:
+        from sim.report import write_report
+
+        print(f"wrote {write_report(args.out)}")
     return EXIT_OK
 
 

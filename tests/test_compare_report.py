@@ -187,3 +187,37 @@ def test_report_of_a_directory_without_results(
 ) -> None:
     assert main(["report", str(tmp_path)]) == 2
     assert "no pxsim run, comparison or sweep here" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_sweep_report_renders_in_a_browser(tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    code = main(
+        [
+            "sweep",
+            MINIMAL,
+            "--param",
+            "negotiation.collapse=0:0.5",
+            "--param",
+            "capture_streams.blue_takes_red.rate=0.1:2",
+            "--design",
+            "lhs",
+            "--points",
+            "5",
+            "-n",
+            "4",
+            "--workers",
+            "1",
+            "--out",
+            str(out),
+            "--quiet",
+            "--report",
+        ]
+    )
+    assert code == 0
+    page = (out / "report.html").read_text()
+    assert "pxsim sweep" in page and "negotiation.collapse" in page
+    n_figures = page.count("data:image/png;base64,")
+    assert n_figures == 2  # repatriated against each numeric parameter
+    dom = _render(out / "report.html", tmp_path / "profile")
+    assert f'data-figures-rendered="{n_figures}"' in dom
