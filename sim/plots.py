@@ -912,6 +912,9 @@ def save(
         try:
             with os.fdopen(fd, "wb") as fh:
                 fig.savefig(fh, format=fmt, dpi=dpi)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; publish it normally
             os.replace(tmp, final)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

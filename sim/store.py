@@ -57,12 +57,20 @@ class OutputDirError(Exception):
     """The output directory cannot be used as asked (holds another run, is a file...)."""
 
 
+def _readable(tmp: str) -> None:
+    """Temporary files are created private (0600); published files get the usual mode."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        _readable(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -82,6 +90,7 @@ def _atomic_via(path: Path, writer: Any) -> None:
     os.close(fd)
     try:
         writer(tmp)
+        _readable(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -25,6 +25,7 @@ EXPECTED = (
 # what a notebook may import: pxsim's public API, the data and plotting stack, the widgets
 ALLOWED_TOP = {"sim", "numpy", "pandas", "matplotlib", "ipywidgets", "pathlib", "os", "tempfile"}
 ALLOWED_SIM = {
+    "sim.questions",
     "sim",
     "sim.api",
     "sim.comparison",
