@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Generator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -48,6 +49,8 @@ class Talks:
     lost: int = 0
     deal_id: int | None = None
     received: dict[int, list[float]] = field(default_factory=dict)
+    # per party: what its strategy sees besides time and offers (fixed through the talks)
+    context: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------- parties
@@ -272,6 +275,13 @@ def choose_channel(sim: Simulation, members: tuple[int, ...]) -> str | None:
 
 
 # ---------------------------------------------------------------------------- talks
+def _mean_delay(sim: Simulation, channel: str) -> float:
+    """Mean days to relay one offer over ``channel``."""
+    if channel == "direct":
+        return sim.scn.negotiation.direct_delay.mean()
+    return sim.scn.intermediary(channel).delay.mean()
+
+
 def _relay(sim: Simulation, channel: str) -> tuple[float, bool]:
     """Delay of one relayed offer and whether it arrives."""
     scn = sim.scn
@@ -328,7 +338,7 @@ def talks(
             tk.outcome = "deadline"
             break
         q = members[proposer_pos]
-        asp = _aspiration(sim, tk, q, tau, agenda, proposer_pos)
+        asp = _aspiration(sim, tk, q, tau, agenda, proposer_pos, proposer=True)
         x = make_offer(agenda, proposer_pos, asp)
         tk.offers += 1
         sim.counters["offers"] += 1
@@ -423,11 +433,44 @@ def _responses(
     return accepts(agenda, xs, asps, rational)
 
 
-def _aspiration(sim: Simulation, tk: Talks, q: int, tau: float, agenda: Agenda, pos: int) -> float:
-    """Party q's aspiration now, never below the value of no deal unless it accepts losses."""
+def _aspiration(
+    sim: Simulation,
+    tk: Talks,
+    q: int,
+    tau: float,
+    agenda: Agenda,
+    pos: int,
+    proposer: bool = False,
+) -> float:
+    """Party q's aspiration now as a normalised value (what it asks for when ``proposer``,
+    else the least it accepts), never below the value of no deal unless it accepts losses.
+
+    A party with ``discount`` < 1 holds its aspiration on the discounted scale: answering at
+    ``tau`` it compares ``discount**tau`` times an offer's value with it; proposing, it asks
+    for that at ``tau`` plus one relay, when its offer would be agreed."""
     party = sim.scn.parties[q]
-    state = ConcessionState(tau, party.deadline, party.reservation, tk.received[q])
+    ctx = tk.context.get(q)
+    if ctx is None:
+        parties = sim.scn.parties
+        ctx = tk.context[q] = {
+            "other_discount": max((parties[r].discount for r in tk.parties if r != q), default=1),
+            "round_days": _mean_delay(sim, tk.channel),
+            "step": max((abs(v) for v in agenda._d[pos]), default=0.0),
+            "memo": {},
+            "draw": partial(sim.draw, f"party:{party.id}:{party.strategy.name}"),
+        }
+    state = ConcessionState(
+        tau,
+        party.deadline,
+        party.reservation,
+        tk.received[q],
+        discount=party.discount,
+        proposer=proposer,
+        **ctx,
+    )
     asp = aspiration(party.strategy, state)
+    if party.discount < 1.0:
+        asp /= party.discount ** (tau + ctx["round_days"] if proposer else tau)
     return asp if party.accepts_losses else max(asp, agenda._e[pos])
 
 

@@ -115,7 +115,10 @@ def _strategy_shorthand(value: Any) -> Any:
 class StrategySpec(Model):
     """A concession strategy from the registry (``sim.strategies``), with its parameters."""
 
-    name: str = Field("linear", description="boulware, linear, conceder, tit_for_tat, hardliner, …")
+    name: str = Field(
+        "linear",
+        description="boulware, linear, conceder, tit_for_tat, hardliner, rubinstein, attrition, …",
+    )
     e: float | None = Field(
         None,
         gt=0,
@@ -124,6 +127,18 @@ class StrategySpec(Model):
     )
     level: float | None = Field(
         None, ge=0, le=1, description="hardliner: the aspiration it holds to (default 1)"
+    )
+    cost: float | None = Field(
+        None,
+        gt=0,
+        description="attrition: cost per day of holding out (default 1); it concedes at rate "
+        "cost/prize",
+    )
+    prize: float | None = Field(
+        None,
+        gt=0,
+        description="attrition: value of winning, in the units of `cost` (default 30: concedes "
+        "after 30 days on average)",
     )
 
     @field_validator("name")
@@ -183,6 +198,13 @@ class Party(Model):
     )
     humanitarian_release: bool = Field(
         False, description="as holder, releases severely wounded prisoners unilaterally"
+    )
+    discount: float = Field(
+        1.0,
+        gt=0,
+        le=1,
+        description="per-day discount factor: a deal reached t days into talks is worth "
+        "discount^t times its value, and aspirations are on that scale (1 = no discounting)",
     )
     accepts_losses: bool = Field(
         False,

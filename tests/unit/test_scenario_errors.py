@@ -569,7 +569,7 @@ def test_unknown_strategy(spec: str) -> None:
         8,
         exc.field,
         "unknown strategy 'stubborn'",
-        "boulware, conceder, hardliner, linear, tit_for_tat",
+        "attrition, boulware, conceder, hardliner, linear, rubinstein, tit_for_tat",
     )
 
 
