@@ -2,9 +2,10 @@
 
 Run from the repository root::
 
-    python benchmarks/bench_scale.py                  # full run, about 8 minutes on 2 cores
+    python benchmarks/bench_scale.py                  # full run, 10-20 minutes on 2 cores
     python benchmarks/bench_scale.py --quick          # tiny sizes, under a minute (the test)
     python benchmarks/bench_scale.py --json out.json  # also write every figure as JSON
+    python benchmarks/bench_scale.py --repeats 3      # parts 1 and 2: best of 3 (default 2)
 
 Four figures, each a ratio, measured one after the other in one run:
 
@@ -29,8 +30,11 @@ Four figures, each a ratio, measured one after the other in one run:
 
 Every figure comes with the load average and the CPU time other processes used on the
 machine while it was measured (from /proc/stat, minus this process and its children), since
-the 2-core machine is shared. Parts 1 and 2 also break the wall time down (backend start-up,
-first result, the parent's per-chunk work, final assembly) so a missed target can be traced.
+the 2-core machine is shared. Parts 1 and 2 are timed ``--repeats`` times, alternated, and the
+fastest run of each kind is kept. They also break the wall time down (backend start-up, first
+result, the parent's per-chunk work, final assembly, CPU time per replication) so a missed
+target can be traced, and part 1 models the efficiency the same parts would give on a machine
+with no other jobs.
 
 The script imports only the standard library at module level: worker processes are started
 with ``spawn`` and re-import it, and should pay only for what a worker needs (``sim.chunks``).
@@ -86,11 +90,11 @@ FULL: dict[str, Any] = {
     "sweep_reps": 100,
 }
 QUICK: dict[str, Any] = {
-    "serial_seconds": 1.0,
+    "serial_seconds": 4.0,
     "margin": 1.0,
     "calibrate": 4,
     "round_to": 8,
-    "mem_n": 20,
+    "mem_n": 10,
     "sweep_points": 4,
     "sweep_reps": 4,
 }
@@ -323,17 +327,37 @@ def import_seconds(module: str) -> float:
 
 
 # --------------------------------------------------------------------------- 1. efficiency
-def bench_efficiency(cfg: dict[str, Any], seed: int) -> dict[str, Any]:
+def best(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The fastest of repeated timings (the least disturbed by other jobs)."""
+    return min(runs, key=lambda r: r["seconds"])
+
+
+def bench_efficiency(
+    cfg: dict[str, Any], seed: int, repeats: int, startup_hint: float | None = None
+) -> dict[str, Any]:
     from sim.chunks import default_chunk_size
     from sim.scenario import load_scenario
 
     scn = load_scenario(KURSK)
     cal = timed_run(scn, cfg["calibrate"], seed=seed, workers=1)
-    rate = cal["reps_per_s"]
-    step = cfg["round_to"]
-    n = max(step, math.ceil(rate * cfg["serial_seconds"] * cfg["margin"] / step) * step)
-    serial = timed_run(scn, n, seed=seed, workers=1)
-    parallel = timed_run(scn, n, seed=seed, workers=WORKERS)
+    step, floor = cfg["round_to"], cfg["serial_seconds"]
+
+    def size_for(rate: float) -> int:
+        return max(step, math.ceil(rate * floor * cfg["margin"] / step) * step)
+
+    n = size_for(cal["reps_per_s"])
+    serial_runs: list[dict[str, Any]] = []
+    parallel_runs: list[dict[str, Any]] = []
+    for i in range(repeats):
+        s = timed_run(scn, n, seed=seed, workers=1)
+        for _ in range(3):  # the first serial run decides n: make it long enough
+            if i > 0 or s["seconds"] >= floor * (1 + (cfg["margin"] - 1) / 2):
+                break
+            n = max(n + step, size_for(s["reps_per_s"]))
+            s = timed_run(scn, n, seed=seed, workers=1)
+        serial_runs.append(s)
+        parallel_runs.append(timed_run(scn, n, seed=seed, workers=WORKERS))
+    serial, parallel = best(serial_runs), best(parallel_runs)
     eff = parallel["reps_per_s"] / (WORKERS * serial["reps_per_s"])
     # where the 2-worker run's time goes, against the ideal of half the serial time
     compute_serial = serial["seconds"] - serial["parent_per_chunk_s"] - serial["finalize_s"]
@@ -343,38 +367,65 @@ def bench_efficiency(cfg: dict[str, Any], seed: int) -> dict[str, Any]:
         # first result minus the time one chunk takes: workers starting (spawn + imports)
         "startup_s": max(0.0, (parallel["first_result_s"] or 0.0) - chunk * per_rep),
         # finalize is serial in both runs: half of it is lost against the ideal
-        "finalize_half_s": parallel["finalize_s"] - serial["finalize_s"] / 2,
-        "parent_per_chunk_half_s": parallel["parent_per_chunk_s"]
-        - serial["parent_per_chunk_s"] / 2,
+        "finalize_s": parallel["finalize_s"] - serial["finalize_s"] / WORKERS,
+        # the parent's per-chunk work (DataFrames, Parquet, npz) overlaps the workers' but
+        # competes with them for the 2 cores
+        "parent_per_chunk_s": parallel["parent_per_chunk_s"]
+        - serial["parent_per_chunk_s"] / WORKERS,
         "close_s": parallel["close_s"] or 0.0,
     }
     ideal = serial["seconds"] / WORKERS
     losses["total_s"] = parallel["seconds"] - ideal
-    losses["unexplained_s"] = losses["total_s"] - sum(
-        v for k, v in losses.items() if k != "total_s"
-    )
+    losses["rest_s"] = losses["total_s"] - sum(v for k, v in losses.items() if k != "total_s")
+    # The same run on a machine with no other jobs, modelled from the parts measured above:
+    # workers start, the serial compute is shared by 2, the last chunk runs alone (half a
+    # chunk lost on average), the parent's per-chunk CPU is taken from the workers' cores,
+    # and the final assembly is serial.
+    startup = losses["startup_s"]
+    if startup_hint is not None:
+        startup = min(startup, startup_hint)
+    model = {
+        "startup_s": startup,
+        "compute_shared_s": compute_serial / WORKERS,
+        "tail_s": chunk * per_rep / 2,
+        "parent_per_chunk_s": serial["parent_per_chunk_s"] / WORKERS,
+        "finalize_s": serial["finalize_s"],
+    }
+    model["total_s"] = sum(model.values())
+    model["efficiency"] = serial["seconds"] / (WORKERS * model["total_s"])
     return {
         "scenario": str(KURSK.relative_to(ROOT)),
         "replications": n,
         "chunk_size": chunk,
+        "repeats": repeats,
         "calibration": cal,
         "serial": serial,
         "parallel": parallel,
+        "serial_runs": serial_runs,
+        "parallel_runs": parallel_runs,
         "efficiency": eff,
+        "efficiency_each_pair": [
+            p["reps_per_s"] / (WORKERS * s["reps_per_s"])
+            for s, p in zip(serial_runs, parallel_runs, strict=True)
+        ],
         "target": TARGET_EFFICIENCY,
         "meets_target": eff >= TARGET_EFFICIENCY,
-        "serial_at_least_s": cfg["serial_seconds"],
-        "serial_long_enough": serial["seconds"] >= cfg["serial_seconds"],
+        "serial_at_least_s": floor,
+        "serial_long_enough": serial["seconds"] >= floor,
         "ideal_parallel_s": ideal,
         "losses": losses,
+        "idle_machine_model": model,
         "serial_compute_ms_per_rep": 1e3 * per_rep,
-        "parallel_cpu_ms_per_rep": 1e3 * parallel["cpu_seconds"] / n,
+        # CPU time (this process and its children) per replication: the work the pool adds,
+        # whatever share of the cores other jobs took
         "serial_cpu_ms_per_rep": 1e3 * serial["cpu_seconds"] / n,
+        "parallel_cpu_ms_per_rep": 1e3 * parallel["cpu_seconds"] / n,
+        "cpu_efficiency": serial["cpu_seconds"] / parallel["cpu_seconds"],
     }
 
 
 # --------------------------------------------------------------------------- 2. dask
-def bench_dask(n: int, seed: int) -> dict[str, Any]:
+def bench_dask(n: int, seed: int, repeats: int) -> dict[str, Any]:
     import logging
 
     from sim.scenario import load_scenario
@@ -385,38 +436,66 @@ def bench_dask(n: int, seed: int) -> dict[str, Any]:
         return {"available": False, "reason": "dask.distributed is not installed"}
     logging.getLogger("distributed").setLevel(logging.ERROR)
     scn = load_scenario(KURSK)
-    local = timed_run(scn, n, seed=seed, workers=WORKERS, backend="local")
-    cold = timed_run(scn, n, seed=seed, workers=WORKERS, backend="dask")
-    t = time.perf_counter()
-    cluster = LocalCluster(
-        n_workers=WORKERS,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-    )
-    start_s = time.perf_counter() - t
-    try:
-        address = cluster.scheduler_address
-        warm_n = max(4, n // 16)
-        warmup = timed_run(scn, warm_n, seed=seed, backend="dask", scheduler=address)
-        warm = timed_run(scn, n, seed=seed, backend="dask", scheduler=address)
-    finally:
+    local_runs: list[dict[str, Any]] = []
+    cold_runs: list[dict[str, Any]] = []
+    warm_runs: list[dict[str, Any]] = []
+    warmups: list[dict[str, Any]] = []
+    starts: list[float] = []
+    closes: list[float] = []
+
+    def started_cluster() -> dict[str, Any]:
+        """Start a LocalCluster here, warm its workers with a small run, time a full run."""
         t = time.perf_counter()
-        cluster.close()
-        stop_s = time.perf_counter() - t
+        cluster = LocalCluster(
+            n_workers=WORKERS,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+        )
+        starts.append(time.perf_counter() - t)
+        try:
+            address = cluster.scheduler_address
+            warmups.append(
+                timed_run(scn, max(4, n // 16), seed=seed, backend="dask", scheduler=address)
+            )
+            return timed_run(scn, n, seed=seed, backend="dask", scheduler=address)
+        finally:
+            t = time.perf_counter()
+            cluster.close()
+            closes.append(time.perf_counter() - t)
+
+    kinds = ["local", "dask", "warm"]
+    for i in range(repeats):  # rotate the order, so drifting load favours none of them
+        for kind in kinds[i % 3 :] + kinds[: i % 3]:
+            if kind == "warm":
+                warm_runs.append(started_cluster())
+            else:
+                run = timed_run(scn, n, seed=seed, workers=WORKERS, backend=kind)
+                (local_runs if kind == "local" else cold_runs).append(run)
+    local, cold, warm = best(local_runs), best(cold_runs), best(warm_runs)
     cold_ratio = cold["reps_per_s"] / local["reps_per_s"]
     warm_ratio = warm["reps_per_s"] / local["reps_per_s"]
     return {
         "available": True,
         "replications": n,
+        "repeats": repeats,
         "local": local,
         "dask_cold": cold,
-        "cluster_start_s": start_s,
-        "cluster_close_s": stop_s,
-        "dask_warmup": warmup,
+        "cluster_start_s": min(starts),
+        "cluster_close_s": min(closes),
+        "dask_warmup": best(warmups),
         "dask_warm": warm,
+        "local_runs": local_runs,
+        "dask_cold_runs": cold_runs,
+        "dask_warm_runs": warm_runs,
         "ratio_with_startup": cold_ratio,
         "ratio_started_cluster": warm_ratio,
+        "ratio_with_startup_each_repeat": [
+            c["reps_per_s"] / lo["reps_per_s"] for lo, c in zip(local_runs, cold_runs, strict=True)
+        ],
+        "ratio_started_cluster_each_repeat": [
+            w["reps_per_s"] / lo["reps_per_s"] for lo, w in zip(local_runs, warm_runs, strict=True)
+        ],
         "target": TARGET_DASK,
         "meets_target_with_startup": cold_ratio >= TARGET_DASK,
         "meets_target_started_cluster": warm_ratio >= TARGET_DASK,
@@ -439,7 +518,7 @@ def sample_tree(cmd: list[str], every: float = SAMPLE_EVERY) -> dict[str, Any]:
 
     fd, maxrss_file = tempfile.mkstemp(prefix="pxsim-maxrss-")
     os.close(fd)
-    peak_main = peak_total = peak_single = 0
+    peak_main = peak_total = peak_single = peak_other = 0
     peak_procs = samples = 0
     t0 = time.perf_counter()
     with Meter() as meter:
@@ -462,10 +541,15 @@ def sample_tree(cmd: list[str], every: float = SAMPLE_EVERY) -> dict[str, Any]:
         for r in readers:
             r.start()
         shim = psutil.Process(wrapper.pid)
+        procs: list[Any] = []
+        main: list[Any] = []
+        tick = 0
         while wrapper.poll() is None:
             with contextlib.suppress(psutil.Error):
-                procs = shim.children(recursive=True)
-                main = [p for p in procs if p.ppid() == wrapper.pid]
+                if tick % 10 == 0 or not main:  # walking /proc costs more than reading RSS
+                    procs = shim.children(recursive=True)
+                    main = [p for p in procs if p.ppid() == wrapper.pid]
+                tick += 1
                 rss = {}
                 for p in procs:
                     with contextlib.suppress(psutil.Error):
@@ -478,6 +562,8 @@ def sample_tree(cmd: list[str], every: float = SAMPLE_EVERY) -> dict[str, Any]:
                     peak_procs = max(peak_procs, len(rss))
                     if main and main[0].pid in rss:
                         peak_main = max(peak_main, rss[main[0].pid])
+                    others = [v for k, v in rss.items() if not main or k != main[0].pid]
+                    peak_other = max(peak_other, *others) if others else peak_other
             time.sleep(every)
         for r in readers:
             r.join()
@@ -493,6 +579,7 @@ def sample_tree(cmd: list[str], every: float = SAMPLE_EVERY) -> dict[str, Any]:
         "peak_main_mib": peak_main / mib,
         "peak_total_mib": peak_total / mib,
         "peak_single_process_mib": peak_single / mib,
+        "peak_descendant_mib": peak_other / mib,  # the largest worker (or helper) process
         "most_processes": peak_procs,
         "ru_maxrss_children_mib": int(text) / 1024 if text else None,  # Linux: KiB
         "stdout_tail": out.get("stdout", "").strip().splitlines()[-1:],
@@ -500,12 +587,17 @@ def sample_tree(cmd: list[str], every: float = SAMPLE_EVERY) -> dict[str, Any]:
     }
 
 
-def bench_memory(n: int, seed: int) -> dict[str, Any]:
+def bench_memory(n: int, seed: int, diagnose: bool) -> dict[str, Any]:
     runs = {}
-    for label, reps in (("n", n), ("10n", 10 * n)):
+    plan = [("n", n, pxsim_command()), ("10n", 10 * n, pxsim_command())]
+    if diagnose and pxsim_command()[0] != sys.executable:
+        # the same N run through `python -m sim`: spawn workers then do not re-import the
+        # console script (and with it sim.cli, pandas and pyarrow)
+        plan.append(("n_python_m_sim", n, [sys.executable, "-m", "sim"]))
+    for label, reps, prog in plan:
         with tempfile.TemporaryDirectory(prefix="pxsim-bench-mem-") as scratch:
             cmd = [
-                *pxsim_command(),
+                *prog,
                 "run",
                 str(MINIMAL),
                 "-n",
@@ -539,6 +631,7 @@ def bench_memory(n: int, seed: int) -> dict[str, Any]:
         "ratio_peak_main": main_ratio,
         "ratio_peak_total": total_ratio,
         "ratio_ru_maxrss": ratio("ru_maxrss_children_mib"),
+        "python_m_sim_n": runs.get("n_python_m_sim"),
         "target": TARGET_MEMORY,
         "meets_target": worst <= TARGET_MEMORY,
     }
@@ -636,30 +729,46 @@ def report(res: dict[str, Any]) -> str:
         )
     e = res["efficiency"]
     hdr = f"   {'':30} {'reps':>6} {'seconds':>8} {'reps/s':>8}"
+    rep = f"best of {e['repeats']}, alternated, " if e["repeats"] > 1 else ""
     lines += [
         "",
-        f"1. Parallel efficiency on {WORKERS} cores ({e['scenario']}, run_to_dir, "
+        f"1. Parallel efficiency on {WORKERS} cores ({e['scenario']}, run_to_dir, {rep}"
         f"chunks of {e['chunk_size']})",
         hdr,
         _row("serial (workers=1)", e["serial"]),
         _row(f"local pool (workers={WORKERS})", e["parallel"]),
         f"   efficiency = {e['efficiency']:.3f}  (target >= {TARGET_EFFICIENCY}: "
         f"{'met' if e['meets_target'] else 'NOT met'})"
-        + ("" if e["serial_long_enough"] else f"; serial ran < {e['serial_at_least_s']:g} s"),
+        + ("" if e["serial_long_enough"] else f"; serial ran < {e['serial_at_least_s']:g} s")
+        + (
+            "; each pair: " + ", ".join(f"{x:.3f}" for x in e["efficiency_each_pair"])
+            if e["repeats"] > 1
+            else ""
+        ),
     ]
-    p, lo = e["parallel"], e["losses"]
+    p, sr, lo = e["parallel"], e["serial"], e["losses"]
     lines += [
         f"   {WORKERS}-worker run: ideal {e['ideal_parallel_s']:.2f} s, took "
-        f"{p['seconds']:.2f} s (+{lo['total_s']:.2f} s): start-up to first result "
-        f"{lo['startup_s']:.2f}, parent per-chunk work {p['parent_per_chunk_s']:.2f} "
-        f"(serial {e['serial']['parent_per_chunk_s']:.2f}), finalize {p['finalize_s']:.2f} "
-        f"(serial {e['serial']['finalize_s']:.2f}), pool close {lo['close_s']:.2f}, "
-        f"rest {lo['unexplained_s']:.2f}",
-        f"   CPU per replication: serial {e['serial_cpu_ms_per_rep']:.1f} ms, "
-        f"{WORKERS} workers {e['parallel_cpu_ms_per_rep']:.1f} ms (parent + workers); "
-        f"cores used {p['cores_used']:.2f}",
+        f"{p['seconds']:.2f} s (+{lo['total_s']:.2f} s): start-up {lo['startup_s']:+.2f}, "
+        f"parent per-chunk work {lo['parent_per_chunk_s']:+.2f} ({p['parent_per_chunk_s']:.2f}"
+        f" s; serial {sr['parent_per_chunk_s']:.2f} s), finalize {lo['finalize_s']:+.2f} "
+        f"({p['finalize_s']:.2f} s; serial {sr['finalize_s']:.2f} s), pool close "
+        f"{lo['close_s']:+.2f}, rest {lo['rest_s']:+.2f}",
+        f"   without other jobs (modelled from these parts): start-up "
+        f"{e['idle_machine_model']['startup_s']:.2f} + compute / {WORKERS} "
+        f"{e['idle_machine_model']['compute_shared_s']:.2f} + last chunk "
+        f"{e['idle_machine_model']['tail_s']:.2f} + parent / {WORKERS} "
+        f"{e['idle_machine_model']['parent_per_chunk_s']:.2f} + finalize "
+        f"{e['idle_machine_model']['finalize_s']:.2f} = "
+        f"{e['idle_machine_model']['total_s']:.2f} s: efficiency "
+        f"{e['idle_machine_model']['efficiency']:.3f}",
+        f"   CPU per replication (this process and its children): serial "
+        f"{e['serial_cpu_ms_per_rep']:.1f} ms, {WORKERS} workers "
+        f"{e['parallel_cpu_ms_per_rep']:.1f} ms (CPU efficiency {e['cpu_efficiency']:.3f}); "
+        f"cores used: serial {sr['cores_used']:.2f}, {WORKERS} workers {p['cores_used']:.2f}",
     ]
     d = res["dask"]
+    n = d.get("replications", 1)
     lines += ["", f"2. Dask local cluster vs local process pool ({WORKERS} workers each)"]
     if not d.get("available"):
         lines.append(f"   not run: {d.get('reason')}")
@@ -680,21 +789,35 @@ def report(res: dict[str, Any]) -> str:
             f"{d['local']['first_result_s']:.2f} s, dask cold "
             f"{d['dask_cold']['first_result_s']:.2f} s, dask warm "
             f"{d['dask_warm']['first_result_s']:.2f} s",
+            f"   CPU per replication (this process and its children): local "
+            f"{1e3 * d['local']['cpu_seconds'] / n:.1f} ms, dask cold "
+            f"{1e3 * d['dask_cold']['cpu_seconds'] / n:.1f} ms, dask warm "
+            f"{1e3 * d['dask_warm']['cpu_seconds'] / n:.1f} ms",
         ]
+        if d["repeats"] > 1:
+            lines.append(
+                "   each repeat: with start-up "
+                + ", ".join(f"{x:.3f}" for x in d["ratio_with_startup_each_repeat"])
+                + "; started cluster "
+                + ", ".join(f"{x:.3f}" for x in d["ratio_started_cluster_each_repeat"])
+            )
     mem = res["memory"]
     a, b = mem["n"], mem["10n"]
     lines += [
         "",
         f"3. Peak memory, {mem['command']} {mem['scenario']} --workers {WORKERS} "
         f"(RSS every {1000 * SAMPLE_EVERY:.0f} ms)",
-        f"   {'':10} {'reps':>7} {'seconds':>8} {'main MiB':>9} {'total MiB':>10} "
-        f"{'largest':>8} {'ru_maxrss':>10} {'procs':>6}",
+        f"   {'':16} {'reps':>7} {'seconds':>8} {'main MiB':>9} {'total MiB':>10} "
+        f"{'worker':>7} {'ru_maxrss':>10} {'procs':>6}",
     ]
-    for label, r in (("N", a), ("10 N", b)):
+    rows = [("N", a), ("10 N", b)]
+    if mem.get("python_m_sim_n"):
+        rows.append(("N, python -m sim", mem["python_m_sim_n"]))
+    for label, r in rows:
         lines.append(
-            f"   {label:10} {r['replications']:>7} {r['seconds']:>8.1f} "
+            f"   {label:16} {r['replications']:>7} {r['seconds']:>8.1f} "
             f"{r['peak_main_mib']:>9.1f} {r['peak_total_mib']:>10.1f} "
-            f"{r['peak_single_process_mib']:>8.1f} {r['ru_maxrss_children_mib'] or 0:>10.1f} "
+            f"{r['peak_descendant_mib']:>7.1f} {r['ru_maxrss_children_mib'] or 0:>10.1f} "
             f"{r['most_processes']:>6}   {_load(r['machine'])}"
         )
     lines.append(
@@ -744,8 +867,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="tiny sizes (under a minute), for tests")
     ap.add_argument("--json", metavar="FILE", help="also write every figure to FILE as JSON")
     ap.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    ap.add_argument(
+        "--repeats",
+        type=int,
+        default=0,
+        help="timings of parts 1 and 2, alternated, best kept (default 2; --quick: 1)",
+    )
     args = ap.parse_args(argv)
     cfg = QUICK if args.quick else FULL
+    repeats = args.repeats or (1 if args.quick else 2)
 
     from sim import __version__
 
@@ -759,17 +889,25 @@ def main(argv: list[str] | None = None) -> int:
             "seed": args.seed,
             "quick": args.quick,
             "workers": WORKERS,
+            "repeats": repeats,
             "load_start": list(os.getloadavg()),
         }
     }
     if not args.quick:  # diagnostics of worker start-up (a few seconds)
         res["pool_startup"] = section("pool start-up", pool_startup)
         res["imports"] = {m: import_seconds(m) for m in ("sim.chunks", "sim.cli")}
-    res["efficiency"] = section("1. parallel efficiency", lambda: bench_efficiency(cfg, args.seed))
+    res["efficiency"] = section(
+        "1. parallel efficiency",
+        lambda: bench_efficiency(
+            cfg, args.seed, repeats, res.get("pool_startup", {}).get("all_ready_s")
+        ),
+    )
     n = res["efficiency"]["replications"]
     with _quiet_warnings():
-        res["dask"] = section("2. dask vs local", lambda: bench_dask(n, args.seed))
-    res["memory"] = section("3. memory", lambda: bench_memory(cfg["mem_n"], args.seed))
+        res["dask"] = section("2. dask vs local", lambda: bench_dask(n, args.seed, repeats))
+    res["memory"] = section(
+        "3. memory", lambda: bench_memory(cfg["mem_n"], args.seed, not args.quick)
+    )
     res["sweep"] = section(
         "4. sweep", lambda: bench_sweep(cfg["sweep_points"], cfg["sweep_reps"], args.seed)
     )
