@@ -124,15 +124,19 @@ def life_tables(
     event = t_exit[present] <= horizon
     nat, cat = cols["nat"][present], cols["cat"][present]
     out: dict[tuple[str, str], LifeTable] = {}
-    size = int(days.max()) + 1 if len(days) else 1
-    for code in np.unique(nat.astype(np.int64) * 1000 + cat):
-        n, c = divmod(int(code), 1000)
-        g = (nat == n) & (cat == c)
-        out[(party_ids[n], categories[c])] = LifeTable(
-            np.bincount(entry[g], minlength=size),
-            np.bincount(days[g & event], minlength=size),
-            np.bincount(days[g & ~event], minlength=size),
-        )
+    if not len(days):
+        return out
+    size = int(max(days.max(), entry.max())) + 1
+    codes, group = np.unique(nat.astype(np.int64) * 1000 + cat, return_inverse=True)
+    cells = len(codes) * size
+    # one bincount per column over (group, day) cells instead of one per group
+    flat = group * size
+    entered = np.bincount(flat + entry, minlength=cells).reshape(len(codes), size)
+    exited = np.bincount((flat + days)[event], minlength=cells).reshape(len(codes), size)
+    censored = np.bincount((flat + days)[~event], minlength=cells).reshape(len(codes), size)
+    for g, code in enumerate(codes.tolist()):
+        n, c = divmod(code, 1000)
+        out[(party_ids[n], categories[c])] = LifeTable(entered[g], exited[g], censored[g])
     return out
 
 
