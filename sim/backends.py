@@ -1,8 +1,10 @@
 """Where chunks run: in this process, a local process pool, or a Dask cluster.
 
-Every backend takes a list of ``ChunkTask`` and calls ``on_result`` with each ``ChunkData`` as
-it finishes, in any order (the store puts them in order). A worker that dies has its chunk run
-again; a chunk that keeps killing its workers is given up after a few attempts.
+Every backend takes a list of tasks (``ChunkTask`` by default; any picklable object with
+``key``, ``start`` and ``stop``) and a pure function of one task (``run_chunk`` by default),
+and calls ``on_result`` with each result as it finishes, in any order (the caller puts them
+in order). A worker that dies has its task run again; a task that keeps killing its workers
+is given up after a few attempts.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
-from sim.chunks import ChunkData, ChunkTask, run_chunk
+from sim.chunks import run_chunk
 
-OnResult = Callable[[ChunkData], None]
+OnResult = Callable[[Any], None]
+Work = Callable[[Any], Any]  # a pure function of one task (default: ``run_chunk``)
 MAX_ATTEMPTS = 3
 
 
@@ -30,7 +33,7 @@ class Backend(Protocol):
     name: str
     workers: int
 
-    def run(self, tasks: Iterable[ChunkTask], on_result: OnResult) -> None: ...
+    def run(self, tasks: Iterable[Any], on_result: OnResult, fn: Work = run_chunk) -> None: ...
 
     def close(self) -> None: ...
 
@@ -59,9 +62,9 @@ class SerialBackend:
     name = "serial"
     workers = 1
 
-    def run(self, tasks: Iterable[ChunkTask], on_result: OnResult) -> None:
+    def run(self, tasks: Iterable[Any], on_result: OnResult, fn: Work = run_chunk) -> None:
         for task in tasks:
-            on_result(run_chunk(task))
+            on_result(fn(task))
 
     def close(self) -> None:
         pass
@@ -82,10 +85,10 @@ class LocalBackend:
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=_context())
 
-    def run(self, tasks: Iterable[ChunkTask], on_result: OnResult) -> None:
+    def run(self, tasks: Iterable[Any], on_result: OnResult, fn: Work = run_chunk) -> None:
         pending = list(tasks)[::-1]  # pop from the end: submit in order
         attempts: dict[tuple[int, int], int] = {}
-        inflight: dict[Future[ChunkData], ChunkTask] = {}
+        inflight: dict[Future[Any], Any] = {}
         limit = 2 * self.workers
         while pending or inflight:
             if self._pool is None:
@@ -93,7 +96,7 @@ class LocalBackend:
             try:
                 while pending and len(inflight) < limit:
                     task = pending.pop()
-                    inflight[self._pool.submit(run_chunk, task)] = task
+                    inflight[self._pool.submit(fn, task)] = task
                 done, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
                 for fut in done:
                     task = inflight.pop(fut)
@@ -165,7 +168,7 @@ class DaskBackend:
             raise BackendError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
         self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
 
-    def run(self, tasks: Iterable[ChunkTask], on_result: OnResult) -> None:
+    def run(self, tasks: Iterable[Any], on_result: OnResult, fn: Work = run_chunk) -> None:
         from dask.distributed import as_completed
 
         todo = list(tasks)[::-1]
@@ -173,13 +176,13 @@ class DaskBackend:
         futures: list[Any] = []
         while todo and len(futures) < limit:
             t = todo.pop()
-            futures.append(self._client.submit(run_chunk, t, pure=False, retries=MAX_ATTEMPTS))
+            futures.append(self._client.submit(fn, t, pure=False, retries=MAX_ATTEMPTS))
         stream = as_completed(futures)
         for fut in stream:
             on_result(fut.result())
             if todo:
                 t = todo.pop()
-                stream.add(self._client.submit(run_chunk, t, pure=False, retries=MAX_ATTEMPTS))
+                stream.add(self._client.submit(fn, t, pure=False, retries=MAX_ATTEMPTS))
 
     def close(self) -> None:
         self._client.close()

@@ -1,4 +1,5 @@
-"""The ``pxsim`` command line: run, sweep, validate, trace, schema.
+"""The ``pxsim`` command line: run, sweep, compare, report, check, calibrate, validate, trace,
+schema.
 
 Every command turns a user error (bad scenario, bad override, bad option) into one message on
 stderr and exit code 2, never a traceback, and writes nothing when it fails.
@@ -13,8 +14,7 @@ from pathlib import Path
 
 from sim import __version__
 from sim.backends import BackendError
-from sim.errors import ScenarioError
-from sim.store import OutputDirError
+from sim.errors import OutputDirError, ScenarioError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -26,6 +26,23 @@ examples:
 
 outputs (with --out): runs.csv, parties.csv, timeseries.csv, summary.csv, manifest.json,
 scenario.resolved.yaml. The same seed gives byte-identical files.
+"""
+
+EPILOG_CALIBRATE = """\
+fitted parameters (one --fit each; the same dotted paths as --set; timeline changes by date):
+  PATH=LOW:HIGH   uniform prior over [LOW, HIGH]; whole-number fields take whole numbers
+
+targets (in the --observed file): cumulative_returned and cumulative_deals by date, sizes and
+gaps (quantiles) in a date window. Each target weighs the same in the distance.
+
+examples:
+  pxsim calibrate scenarios/ua_ru_2022_2024.yaml --observed seeds/observed_ua_ru_2022_2024.yaml \\
+      --fit parties.ukraine.initiative.mean=2:12 \\
+      --fit timeline.2024-01-01.set.parties.ukraine.initiative.mean=15:60 \\
+      --target returned deals --out out/calibration
+
+outputs: fitted.yaml (the scenario with the fitted values, comments kept), fit.csv, posterior.csv,
+targets.csv, fit.png/fit.svg, calibration.json. Interrupted? The same command with --resume.
 """
 
 EPILOG_SWEEP = """\
@@ -97,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pxsim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    def scale_opts(p: argparse.ArgumentParser) -> None:
+    def scale_opts(p: argparse.ArgumentParser, chunks: bool = True) -> None:
         g = p.add_argument_group("scale and safety")
         g.add_argument(
             "--workers",
@@ -105,13 +122,14 @@ def build_parser() -> argparse.ArgumentParser:
             default=None,
             help="worker processes (default: all cores; 1 = serial in this process)",
         )
-        g.add_argument(
-            "--chunk-size",
-            type=_positive_int,
-            default=None,
-            help="replications per work unit (default: about 1/32 of the run, "
-            "at most 500); results do not depend on it",
-        )
+        if chunks:
+            g.add_argument(
+                "--chunk-size",
+                type=_positive_int,
+                default=None,
+                help="replications per work unit (default: about 1/32 of the run, "
+                "at most 500); results do not depend on it",
+            )
         g.add_argument(
             "--backend",
             choices=("local", "serial", "dask"),
@@ -371,6 +389,83 @@ def build_parser() -> argparse.ArgumentParser:
         help="run only this group (repeatable): poisson, held, little, concession, "
         "rubinstein, attrition",
     )
+    cal = sub.add_parser(
+        "calibrate",
+        help="fit scenario parameters to an observed exchange history (ABC)",
+        description="Fit the --fit parameters of SCENARIO so that its simulated exchange "
+        "history matches the targets of --observed, by approximate Bayesian computation: "
+        "--points prior draws (Latin hypercube over the --fit ranges, uniform priors), each run "
+        "--replications times with common random numbers, weighted by how close their target "
+        "statistics come to the observed ones. Writes the fitted scenario, the posterior, a "
+        "per-statistic comparison and a figure to --out; resumes with --resume.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG_CALIBRATE,
+    )
+    cal.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
+    cal.add_argument(
+        "--observed",
+        required=True,
+        metavar="FILE",
+        help="observations YAML file (targets; see docs/calibration.md)",
+    )
+    cal.add_argument(
+        "--fit",
+        action="append",
+        default=[],
+        metavar="PATH=LOW:HIGH",
+        help="a fitted parameter and its uniform prior range (repeatable; at least one)",
+    )
+    cal.add_argument(
+        "--target",
+        dest="targets",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="ID",
+        help="targets of --observed used in the fit (default: all; the others are still "
+        "compared in targets.csv and the figure)",
+    )
+    cal.add_argument(
+        "--points",
+        type=_positive_int,
+        default=400,
+        metavar="P",
+        help="prior draws (default 400)",
+    )
+    cal.add_argument(
+        "-n",
+        "--replications",
+        type=_positive_int,
+        default=8,
+        help="replications per prior draw (default 8)",
+    )
+    cal.add_argument(
+        "--accept",
+        type=float,
+        default=0.05,
+        metavar="SHARE",
+        help="share of all simulations within the tolerance (default 0.05)",
+    )
+    cal.add_argument(
+        "--estimate",
+        choices=("median", "mean", "best"),
+        default="median",
+        help="fitted value of each parameter: posterior median (default), mean, or the point "
+        "with the highest weight",
+    )
+    cal.add_argument(
+        "--check-replications",
+        type=_positive_int,
+        default=200,
+        metavar="N",
+        help="runs of the fitted scenario for the bands (default 200)",
+    )
+    cal.add_argument(
+        "--seed", type=_seed, default=None, help="random seed (default: the scenario's `seed`)"
+    )
+    cal.add_argument("--out", metavar="DIR", required=True, help="output directory")
+    scale_opts(cal, chunks=False)
+    scenario_opts(cal)
     return parser
 
 
@@ -533,6 +628,48 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         from sim.report import write_report
 
         print(f"wrote {write_report(args.out)}")
+    return EXIT_OK
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from sim.calibration import calibrate, format_report, plan_calibration
+
+    plan = plan_calibration(
+        args.scenario,
+        args.observed,
+        args.fit,
+        targets=args.targets,
+        points=args.points,
+        replications=args.replications,
+        seed=args.seed,
+        overrides=args.overrides,
+        accept=args.accept,
+        estimate=args.estimate,
+        check_replications=args.check_replications,
+    )
+    try:
+        report = calibrate(
+            plan,
+            args.out,
+            workers=args.workers,
+            backend=args.backend,
+            scheduler=args.scheduler,
+            resume=args.resume,
+            force=args.force,
+            progress=_show_progress(args),
+        )
+    except KeyboardInterrupt:
+        print(
+            f"interrupted: finished simulations are kept in {args.out}/; run the same command "
+            "with --resume to continue",
+            file=sys.stderr,
+        )
+        raise
+    print(format_report(report))
+    print(
+        f"wrote {args.out}/ (fitted.yaml, fit.csv, posterior.csv, targets.csv, fit.png, "
+        "fit.svg, calibration.json)"
+    )
     return EXIT_OK
 
 
@@ -707,6 +844,7 @@ COMMANDS = {
     "trace": _cmd_trace,
     "schema": _cmd_schema,
     "check": _cmd_check,
+    "calibrate": _cmd_calibrate,
 }
 
 

@@ -36,7 +36,7 @@ import numpy as np
 import yaml
 
 from sim.errors import ScenarioError
-from sim.scenario import split_path
+from sim.scenario import dotted_key, find_item, split_path
 from sim.streams import stable_key
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
@@ -243,18 +243,32 @@ def parse_params(params: Sequence[str] | Mapping[str, Any]) -> list[ParamSpec]:
 _MISSING = object()
 
 
+def _days_since(start: Any, seg: str) -> str:
+    """``seg`` as days since ``start`` (how a resolved scenario writes a timeline date)."""
+    import datetime as dt
+
+    try:
+        days = (dt.date.fromisoformat(seg) - dt.date.fromisoformat(str(start))).days
+    except (TypeError, ValueError):
+        return seg
+    return str(float(days))
+
+
 def get_path(data: Any, path: str) -> Any:
     """The value at dotted ``path`` in a resolved scenario dict (list items by id), if any."""
     node = data
-    for seg in split_path(path):
+    parts = split_path(path)
+    i = 0
+    while i < len(parts):
+        i, seg = dotted_key(node, parts, i)
+        i += 1
         if isinstance(node, list):
-            match = [x for x in node if isinstance(x, Mapping) and str(x.get("id")) == seg]
-            if match:
-                node = match[0]
-            elif seg.isdigit() and int(seg) < len(node):
-                node = node[int(seg)]
-            else:
+            idx = find_item(node, seg)
+            if idx is None and isinstance(data, Mapping):  # resolved: timeline ``at`` in days
+                idx = find_item(node, _days_since(data.get("start_date"), seg))
+            if idx is None:
                 return _MISSING
+            node = node[idx]
         elif isinstance(node, Mapping) and seg in node:
             node = node[seg]
         else:

@@ -27,3 +27,7 @@ class ScenarioError(Exception):
         if self.field:
             return f"{where}: {self.field}: {self.detail}"
         return f"{where}: {self.detail}"
+
+
+class OutputDirError(Exception):
+    """An output directory cannot be used as asked (holds another run, is a file, …)."""

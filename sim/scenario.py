@@ -178,13 +178,29 @@ def split_path(path: str) -> list[str]:
     return parts
 
 
-def _find_item(items: list[Any], seg: str) -> int | None:
+def find_item(items: list[Any], seg: str) -> int | None:
+    """A list item by ``id`` (timeline changes by their ``at`` date), else by index."""
     for i, item in enumerate(items):
         if isinstance(item, Mapping) and str(item.get("id")) == seg:
+            return i
+    for i, item in enumerate(items):
+        if isinstance(item, Mapping) and "id" not in item and str(item.get("at")) == seg:
             return i
     if seg.isdigit() and int(seg) < len(items):
         return int(seg)
     return None
+
+
+def dotted_key(node: Any, parts: list[str], i: int) -> tuple[int, str]:
+    """The key of mapping ``node`` that ``parts[i:]`` starts with: the longest existing key made
+    of several segments (a timeline ``set`` has keys like ``parties.ukraine.initiative``),
+    else ``parts[i]``. Returns (index of the key's last segment, key)."""
+    if isinstance(node, Mapping):
+        for j in range(len(parts), i + 1, -1):
+            key = ".".join(parts[i:j])
+            if key in node:
+                return j - 1, key
+    return i, parts[i]
 
 
 def set_path(data: dict[str, Any], path: str, value: Any) -> PathT:
@@ -195,10 +211,13 @@ def set_path(data: dict[str, Any], path: str, value: Any) -> PathT:
     parts = split_path(path)
     node: Any = data
     walked: list[str | int] = []
-    for i, seg in enumerate(parts):
+    i = 0
+    while i < len(parts):
+        i, seg = dotted_key(node, parts, i)
         last = i == len(parts) - 1
+        i += 1
         if isinstance(node, list):
-            idx = _find_item(node, seg)
+            idx = find_item(node, seg)
             if idx is None:
                 ids = [str(x.get("id")) for x in node if isinstance(x, Mapping) and "id" in x]
                 raise ValueError(

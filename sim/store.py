@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.chunks import PARTY_VALUES, ChunkData
+from sim.errors import OutputDirError
 from sim.results import QUANTILES, summarise
 from sim.simulation import OUTCOME_COLUMNS
 
@@ -51,10 +52,6 @@ CONTRACT = (
 )
 DATASETS = ("runs", "parties", "series")
 RUNS_CSV_LIMIT = 200_000  # rows; beyond this runs.csv / parties.csv are not written
-
-
-class OutputDirError(Exception):
-    """The output directory cannot be used as asked (holds another run, is a file...)."""
 
 
 def _readable(tmp: str) -> None:
