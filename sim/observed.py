@@ -102,14 +102,33 @@ def _describe(t: Target) -> dict[str, Any]:
 
 
 class _Where:
-    def __init__(self, source: str, lines: dict[Any, int]) -> None:
-        self.source, self.lines = source, lines
+    def __init__(self, source: str, lines: dict[Any, int], data: Any) -> None:
+        self.source, self.lines, self.data = source, lines, data
+
+    def _line_path(self, path: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The line map names list items by their id where they have one."""
+        out: list[Any] = []
+        node = self.data
+        for seg in path:
+            if isinstance(seg, int) and isinstance(node, list) and seg < len(node):
+                item = node[seg]
+                ident = item.get("id") if isinstance(item, Mapping) else None
+                out.append(str(ident) if ident is not None else seg)
+                node = item
+            else:
+                out.append(seg)
+                node = node.get(seg) if isinstance(node, Mapping) else None
+        return tuple(out)
 
     def error(self, path: tuple[Any, ...], message: str) -> ScenarioError:
         line = None
+        named = self._line_path(path)
         for n in range(len(path), -1, -1):
-            if path[:n] in self.lines:
-                line = self.lines[path[:n]]
+            for candidate in (named[:n], path[:n]):
+                if candidate in self.lines:
+                    line = self.lines[candidate]
+                    break
+            if line is not None:
                 break
         field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
         return ScenarioError(message, source=self.source, line=line, field=field or None)
@@ -136,7 +155,7 @@ def load_observations(path: str | Path, start: dt.date, parties: Sequence[str]) 
             "not found" if not p.exists() else "is not a file", source=f"--observed {source}"
         )
     data, lines = read_yaml(p.read_bytes(), source)
-    at = _Where(source, lines)
+    at = _Where(source, lines, data)
     if not isinstance(data, Mapping):
         raise at.error((), "expected a mapping with `targets:` (a list of targets)")
     unknown = set(data) - {"name", "description", "targets", "note"}
@@ -151,7 +170,12 @@ def load_observations(path: str | Path, start: dt.date, parties: Sequence[str]) 
     for i, item in enumerate(items):
         t = _target(item, ("targets", i), at, p.parent, start, parties)
         if t.id in seen:
-            raise at.error(("targets", i, "id"), f"target id {t.id!r} is used twice")
+            raise ScenarioError(
+                f"target id {t.id!r} is used twice",
+                source=source,
+                line=lines.get(("targets", i)),  # the item's own line (ids name the first)
+                field=f"targets[{i}].id",
+            )
         seen.add(t.id)
         targets.append(t)
     return Observations(str(data.get("name") or p.stem), source, targets)

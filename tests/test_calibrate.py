@@ -1,0 +1,166 @@
+"""`pxsim calibrate` end to end: it recovers a parameter from data the model made, resumes,
+gives the same answer on any number of workers, and refuses bad input with a clear message."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.calibration import calibrate, plan_calibration
+from sim.cli import main
+from sim.scenario import load_scenario
+from sim.simulation import Simulation
+from sim.targets import DealHistory
+
+ROOT = Path(__file__).parents[1]
+MINIMAL = ROOT / "scenarios" / "minimal.yaml"
+TRUTH = 30.0  # parties.blue.initiative.mean in minimal.yaml
+FIT = ["parties.blue.initiative.mean=5:120"]
+DATES = ["2025-03-01", "2025-06-01", "2025-09-01", "2025-12-31"]
+
+
+@pytest.fixture(scope="module")
+def observed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Deals by date and sizes, averaged over 30 runs of the scenario at the true value (seed
+    99, not the calibration's seed)."""
+    scn = load_scenario(MINIMAL)
+    days = [(pd.Timestamp(d).date() - scn.start_date).days for d in DATES]
+    counts, sizes = [], []
+    for rep in range(30):
+        hist = DealHistory.of(Simulation(scn, 99, rep, record_events=False).run())
+        counts.append(np.searchsorted(hist.days, days, side="right"))
+        sizes.extend(hist.to("blue")[hist.to("blue") > 0].tolist())
+    mean = np.mean(counts, axis=0)
+    d = tmp_path_factory.mktemp("obs")
+    points = "\n".join(
+        f"      - {{date: {day}, value: {v:.2f}}}" for day, v in zip(DATES, mean, strict=True)
+    )
+    (d / "sizes.csv").write_text("date,value\n" + "".join(f"2025-06-01,{s:g}\n" for s in sizes))
+    (d / "obs.yaml").write_text(
+        "name: synthetic\ntargets:\n  - id: deals\n    kind: cumulative_deals\n    points:\n"
+        f"{points}\n  - id: sizes\n    kind: sizes\n    party: blue\n    csv: sizes.csv\n"
+    )
+    return d / "obs.yaml"
+
+
+def _plan(observed: Path, **kw):  # type: ignore[no-untyped-def]
+    args = dict(points=60, replications=4, check_replications=40, accept=0.1)
+    args.update(kw)
+    return plan_calibration(MINIMAL, observed, FIT, **args)
+
+
+@pytest.fixture(scope="module")
+def fitted(observed: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    out = tmp_path_factory.mktemp("cal") / "out"
+    report = calibrate(_plan(observed), out, workers=1)
+    return out, report
+
+
+def test_recovers_the_true_value(fitted) -> None:  # type: ignore[no-untyped-def]
+    _, report = fitted
+    row = report.fit.iloc[0]
+    assert row["parameter"] == "parties.blue.initiative.mean"
+    assert row["credible_05"] <= TRUTH <= row["credible_95"]
+    assert row["credible_95"] - row["credible_05"] < 0.5 * (120 - 5)  # the data are informative
+    assert abs(row["fitted"] - TRUTH) < 15
+    assert row["before"] == 30
+
+
+def test_writes_every_file_consistently(fitted) -> None:  # type: ignore[no-untyped-def]
+    out, report = fitted
+    for name in ("fitted.yaml", "fit.csv", "posterior.csv", "targets.csv", "fit.png", "fit.svg"):
+        assert (out / name).stat().st_size > 0, name
+    post = pd.read_csv(out / "posterior.csv")
+    assert len(post) == 60
+    assert post["weight"].sum() == pytest.approx(1.0)
+    assert ((post["accepted"] >= 0) & (post["accepted"] <= 1)).all()
+    summary = json.loads((out / "calibration.json").read_text())
+    assert summary["fitted"]["parties.blue.initiative.mean"] == report.fit.iloc[0]["fitted"]
+    assert 1 <= summary["effective_sample_size"] <= 60
+    targets = pd.read_csv(out / "targets.csv")
+    assert list(targets["statistic"]) == [f"deals@{d}" for d in DATES] + [
+        "sizes:q25",
+        "sizes:q50",
+        "sizes:q75",
+    ]
+    assert (targets["simulated_05"] <= targets["simulated_95"]).all()
+    assert targets["inside_90"].sum() >= 5  # a model fitted to its own output fits
+    fitted_scn = load_scenario(out / "fitted.yaml")
+    fitted_mean = summary["fitted"]["parties.blue.initiative.mean"]
+    assert fitted_scn.parties[0].initiative.mean_ == fitted_mean
+    text = (out / "fitted.yaml").read_text()
+    assert text.startswith("# Calibrated by pxsim")
+    assert "# tries to open talks every" in text  # the original comments are kept
+
+
+def test_resume_and_workers_give_the_same_answer(observed: Path, fitted, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out, _ = fitted
+    again = tmp_path / "again"
+    shutil.copytree(out, again)
+    parts = sorted((again / "sims").glob("part-*.npz"))
+    assert len(parts) == 60  # one point per task (60 points: ~64 tasks)
+    for p in parts[::3]:
+        p.unlink()
+    rep = calibrate(_plan(observed), again, workers=2, resume=True)
+    assert rep.tasks_run == 20 and rep.tasks_reused == 40
+    for name in ("posterior.csv", "fit.csv", "targets.csv", "fitted.yaml"):
+        assert (again / name).read_bytes() == (out / name).read_bytes(), name
+
+
+def test_cli_prints_the_fit_and_refuses_to_overwrite(
+    observed: Path, tmp_path: Path, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "cli"
+    args = ["calibrate", str(MINIMAL), "--observed", str(observed), "--fit", FIT[0]]
+    args += ["--points", "12", "-n", "2", "--check-replications", "10", "--out", str(out)]
+    assert main([*args, "--workers", "1", "--target", "deals"]) == 0
+    text = capsys.readouterr().out
+    assert "parties.blue.initiative.mean" in text and "5–120" in text
+    assert "deals   fit" in text and "sizes   compared" in text
+    assert main([*args, "--workers", "1"]) == 2
+    assert "already holds this run" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--fit", "parties.blue.initiative.mean=5"], "--fit parties.blue.initiative.mean=5: "),
+        (["--fit", "parties.blue.initiative.mean=1,2"], "calibrate fits numeric ranges"),
+        (
+            ["--fit", "parties.blue.initiative.mean=5:120", "--target", "nope"],
+            "--target: no target 'nope'",
+        ),
+        (
+            ["--fit", "parties.blue.initiative.mean=5:120", "--accept", "1.5"],
+            "--accept: expected a share",
+        ),
+        (["--fit", "negotiation.nothing=1:2"], "negotiation.nothing"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    observed: Path, tmp_path: Path, capsys, extra, message
+) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "bad"
+    code = main(["calibrate", str(MINIMAL), "--observed", str(observed), *extra, "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err, err
+    assert "Traceback" not in err
+    assert not out.exists()  # nothing written
+
+
+def test_observations_after_the_horizon_are_refused(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    obs = tmp_path / "late.yaml"
+    obs.write_text(
+        "targets:\n  - id: d\n    kind: cumulative_deals\n"
+        "    points: [{date: 2026-06-01, value: 3}]\n"
+    )
+    out = str(tmp_path / "o")
+    code = main(["calibrate", str(MINIMAL), "--observed", str(obs), "--fit", FIT[0], "--out", out])
+    assert code == 2
+    assert "observed on 2026-06-01, after the scenario's horizon" in capsys.readouterr().err
