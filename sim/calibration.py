@@ -74,7 +74,8 @@ class CalibrationPlan:
     accept: float
     estimate: str
     check_replications: int
-    scenario_text: str | None  # the scenario file's text (to write fitted.yaml with comments)
+    scenario_text: str | None
+    rounds: int = 1  # the scenario file's text (to write fitted.yaml with comments)
 
     @property
     def specs(self) -> tuple[ParamSpec, ...]:
@@ -107,6 +108,7 @@ def plan_calibration(
     accept: float = 0.05,
     estimate: str = "median",
     check_replications: int = 200,
+    rounds: int = 1,
 ) -> CalibrationPlan:
     """Validate everything (fit ranges, observations, every point's scenario) up front."""
     from sim.designs import parse_params
@@ -118,6 +120,8 @@ def plan_calibration(
         raise DesignError(f"expected one of {', '.join(ESTIMATES)}", source="--estimate")
     if not 0 < accept <= 1:
         raise DesignError(f"expected a share in (0, 1], got {accept:g}", source="--accept")
+    if rounds < 1:
+        raise DesignError(f"expected 1 or more, got {rounds}", source="--rounds")
     try:
         for spec in parse_params(fit):
             if spec.kind != "range" or spec.steps is not None:
@@ -140,7 +144,15 @@ def plan_calibration(
     selected = [t.id for t in obs.select(targets)]
     text = Path(scenario).read_text(encoding="utf-8")
     return CalibrationPlan(
-        plan, obs, selected, int(replications), accept, estimate, int(check_replications), text
+        plan,
+        obs,
+        selected,
+        int(replications),
+        accept,
+        estimate,
+        int(check_replications),
+        text,
+        int(rounds),
     )
 
 
@@ -179,6 +191,9 @@ def _identity(plan: CalibrationPlan, size: int) -> dict[str, Any]:
             "points": des.points,
             "design_hash": des.digest(),
             "replications_per_point": plan.replications,
+            "rounds": plan.rounds,
+            "accept": plan.accept,
+            "targets": plan.selected,
             "observed": plan.observations.source,
             "observed_hash": plan.observations.digest(),
             "statistics": stat_names(plan.targets),
@@ -186,82 +201,102 @@ def _identity(plan: CalibrationPlan, size: int) -> dict[str, Any]:
     )
 
 
-def simulate(
-    plan: CalibrationPlan,
-    out: str | Path,
-    *,
-    workers: int | None = None,
-    backend: str = "local",
-    scheduler: str | None = None,
-    resume: bool = False,
-    force: bool = False,
-    progress: bool = False,
-) -> tuple[np.ndarray, int, int, str, int]:
-    """Statistics of every point and replication, (P, K, m); resumable. Returns
-    (stats, tasks run, tasks reused, backend name, workers)."""
-    from sim.backends import make_backend
-    from sim.runner import Progress, interrupt_on_sigterm
+def round_scenarios(plan: CalibrationPlan, values: list[dict[str, Any]], r: int) -> list[Scenario]:
+    """Validated scenarios for a round's points (round 0's were validated by the plan)."""
+    if r == 0:
+        return plan.sweep.scenarios
+    from sim.scenario import loads_scenario, parse_override
 
-    des = plan.sweep.design
-    n, k = des.points, plan.replications
-    size = group_size(n)
-    store = CalibrationStore(out)
-    store.open(_identity(plan, size), resume=resume, force=force)
-    store.clean_temporaries()
-    done = store.parts()
-    groups = [list(range(a, min(a + size, n))) for a in range(0, n, size)]
-    todo = [g for g in groups if g[0] not in done]
-    targets = tuple(plan.targets)
-    tasks = [
-        StatsTask(tuple((i, plan.sweep.scenarios[i]) for i in g), plan.sweep.seed, 0, k, targets)
-        for g in todo
-    ]
-    bar = Progress(n * k, progress, f"{plan.sweep.base.name} calibrate")
-    bar.update(sum(len(g) for g in groups if g[0] in done) * k)
-    name, nworkers = "none", 0
-    try:
+    fixed = dict(parse_override(o) for o in plan.sweep.overrides)
+    text = plan.scenario_text or ""
+    label = plan.sweep.source or "<scenario>"
+    out = []
+    for i, v in enumerate(values):
+        try:
+            out.append(loads_scenario(text, {**fixed, **v}, source=label))
+        except ScenarioError as exc:
+            shown = ", ".join(f"{k}={x}" for k, x in v.items())
+            raise DesignError(
+                f"{exc.detail} (round {r}, point {i}: {shown})",
+                source=exc.source,
+                line=exc.line,
+                field=exc.field,
+            ) from None
+    return out
+
+
+@dataclass
+class Runner:
+    """Runs rounds of points on a backend into the store, with one progress bar."""
+
+    plan: CalibrationPlan
+    store: CalibrationStore
+    backend: str
+    workers: int | None
+    scheduler: str | None
+    bar: Any
+    run: int = 0
+    reused: int = 0
+    name: str = "none"
+    nworkers: int = 0
+
+    def stats(self, r: int, scenarios: list[Scenario]) -> np.ndarray:
+        """Statistics of every point and replication of round ``r``, (P, K, m)."""
+        from sim.backends import make_backend
+        from sim.runner import interrupt_on_sigterm
+
+        n, k = len(scenarios), self.plan.replications
+        size = group_size(n)
+        done = self.store.parts(r)
+        groups = [list(range(a, min(a + size, n))) for a in range(0, n, size)]
+        targets = tuple(self.plan.targets)
+        seed = self.plan.sweep.seed
+        tasks = [
+            StatsTask(tuple((i, scenarios[i]) for i in g), seed, 0, k, targets)
+            for g in groups
+            if g[0] not in done
+        ]
+        self.bar.update(sum(len(g) for g in groups if g[0] in done) * k)
+        self.run += len(tasks)
+        self.reused += len(groups) - len(tasks)
         if tasks:
-            engine = make_backend(backend, workers, scheduler, n_tasks=len(tasks))
-            name, nworkers = engine.name, engine.workers
+            engine = make_backend(self.backend, self.workers, self.scheduler, n_tasks=len(tasks))
+            self.name, self.nworkers = engine.name, engine.workers
 
             def on_result(data: StatsData) -> None:
-                store.write_part(data)
-                bar.update(data.n)
+                self.store.write_part(r, data)
+                self.bar.update(data.n)
 
             try:
                 with interrupt_on_sigterm():
                     engine.run(tasks, on_result, fn=run_stats)
             finally:
                 engine.close()
-    finally:
-        bar.close()
-    stats = store.read_all(n, k, len(stat_names(targets)))
-    return stats, len(tasks), len(groups) - len(tasks), name, nworkers
+        return self.store.read_round(r, n, k, len(stat_names(targets)))
 
 
 class CalibrationStore(RunStore):
-    """A ``RunStore`` directory whose chunks are ``sims/part-PPPPPP.npz`` statistics."""
+    """A ``RunStore`` directory whose chunks are ``sims/rR/part-PPPPPP.npz`` statistics."""
 
-    def parts(self) -> set[int]:
-        d = self.out / "sims"
+    def parts(self, r: int) -> set[int]:
+        d = self.out / "sims" / f"r{r}"
         if not d.exists():
             return set()
         return {int(p.stem.split("-")[1]) for p in d.glob("part-*.npz")}
 
     def finished_count(self) -> int:
-        return len(self.parts())
+        return len(list((self.out / "sims").glob("r*/part-*.npz")))
 
-    def write_part(self, data: StatsData) -> None:
+    def write_part(self, r: int, data: StatsData) -> None:
         buf = io.BytesIO()
         np.savez(buf, points=data.points, stats=data.stats)
-        atomic_write_bytes(
-            self.out / "sims" / f"part-{int(data.points[0]):06d}.npz", buf.getvalue()
-        )
+        name = f"part-{int(data.points[0]):06d}.npz"
+        atomic_write_bytes(self.out / "sims" / f"r{r}" / name, buf.getvalue())
 
-    def read_all(self, n: int, k: int, m: int) -> np.ndarray:
+    def read_round(self, r: int, n: int, k: int, m: int) -> np.ndarray:
         stats = np.full((n, k, m), np.nan)
         seen = np.zeros(n, dtype=bool)
-        for p in sorted((self.out / "sims").glob("part-*.npz")):
+        for p in sorted((self.out / "sims" / f"r{r}").glob("part-*.npz")):
             with np.load(p) as z:
                 idx = z["points"]
                 stats[idx] = z["stats"]
@@ -281,61 +316,137 @@ class CalibrationStore(RunStore):
 
     def clean_temporaries(self) -> None:
         super().clean_temporaries()
-        d = self.out / "sims"
-        if d.exists():
-            for tmp in d.glob(".*.tmp"):
-                tmp.unlink(missing_ok=True)
+        for tmp in (self.out / "sims").glob("r*/.*.tmp"):
+            tmp.unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------- analysis
 @dataclass
-class Posterior:
-    """ABC on the simulated statistics: per point weight and acceptance; the fitted values."""
+class Round:
+    """One population of points: their parameter values, statistics and ABC weights."""
 
-    weights: np.ndarray  # (P,) normalised
-    accepted: np.ndarray  # (P,) share of replications within epsilon
+    index: int
+    values: list[dict[str, Any]]  # per point: path -> value
+    unit: np.ndarray  # (P, D) the values scaled to [0, 1] over the prior box
     distance: np.ndarray  # (P, K)
     epsilon: float
-    scale: np.ndarray  # (m,)
-    fitted: dict[str, Any]  # path -> value written to the scenario
-    table: list[dict[str, Any]]  # fit.csv rows
+    weights: np.ndarray  # (P,) normalised
+    accepted: np.ndarray  # (P,) share of replications within epsilon
 
     @property
     def ess(self) -> float:
         return abc.effective_size(self.weights)
 
 
-def analyse(plan: CalibrationPlan, stats: np.ndarray) -> Posterior:
-    """Rejection ABC with the selected targets; the fitted value of every parameter."""
+def _selection(plan: CalibrationPlan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(which statistics are used, the observed vector, the target group of each)."""
     targets = plan.targets
-    keep = np.isin(
-        stat_groups(targets), [i for i, t in enumerate(targets) if t.id in plan.selected]
-    )
-    sel = [t for t in targets if t.id in plan.selected]
-    sim = stats[..., keep]
-    obs = observed_vector(sel)
-    scale = abc.robust_scale(sim)
-    d = abc.distances(sim, obs, scale, stat_groups(sel))
+    chosen = [i for i, t in enumerate(targets) if t.id in plan.selected]
+    keep = np.isin(stat_groups(targets), chosen)
+    sel = [targets[i] for i in chosen]
+    return keep, observed_vector(sel), stat_groups(sel)
+
+
+def unit_values(specs: Sequence[ParamSpec], values: list[dict[str, Any]]) -> np.ndarray:
+    lo = np.array([s.low for s in specs])
+    hi = np.array([s.high for s in specs])
+    raw = np.array([[float(v[s.path]) for s in specs] for v in values])
+    return (raw - lo) / (hi - lo)
+
+
+def weigh(
+    plan: CalibrationPlan,
+    r: int,
+    values: list[dict[str, Any]],
+    stats: np.ndarray,
+    scale: np.ndarray,
+    previous: Round | None,
+) -> Round:
+    """ABC weights of one round. Round 0 samples the prior; later rounds are importance
+    sampled from the previous population (ABC-PMC, Beaumont et al. 2009): weight = kernel /
+    sum_j w_j N(theta; theta_j, 2 Cov), the prior being flat over the box."""
+    keep, obs, groups = _selection(plan)
+    d = abc.distances(stats[..., keep], obs, scale, groups)
     eps = abc.tolerance(d, plan.accept)
-    w = abc.kernel_weights(d, eps)
-    if w.sum() <= 0:
+    if previous is not None:
+        eps = min(eps, previous.epsilon)
+    k = abc.kernel_weights(d, eps)
+    unit = unit_values(plan.specs, values)
+    if previous is not None:
+        k = k / proposal_density(previous, unit)
+    if k.sum() <= 0:
         raise ScenarioError(
             "no simulation came within the tolerance (every statistic undefined?); widen the "
             "--fit ranges or check the targets",
             source="--accept",
         )
-    w = w / w.sum()
-    des = plan.sweep.design
-    base = plan.sweep.base
+    return Round(r, values, unit, d, eps, k / k.sum(), abc.acceptance(d, eps))
+
+
+def _kernel_cov(prev: Round) -> np.ndarray:
+    """Twice the weighted covariance of the previous population (unit coordinates)."""
+    cov = np.atleast_2d(np.cov(prev.unit.T, aweights=np.maximum(prev.weights, 1e-300)))
+    cov = 2.0 * cov + 1e-9 * np.eye(cov.shape[0])
+    return cov
+
+
+def proposal_density(prev: Round, unit: np.ndarray) -> np.ndarray:
+    """sum_j w_j N(u; u_j, Sigma) for every row of ``unit`` (up to a constant)."""
+    cov = _kernel_cov(prev)
+    inv = np.linalg.inv(cov)
+    live = prev.weights > 0
+    centres, w = prev.unit[live], prev.weights[live]
+    out = np.empty(len(unit))
+    for i, u in enumerate(unit):
+        diff = u - centres
+        out[i] = float((w * np.exp(-0.5 * np.einsum("ij,jk,ik->i", diff, inv, diff))).sum())
+    return np.maximum(out, 1e-300)
+
+
+def propose(plan: CalibrationPlan, prev: Round, n: int, r: int) -> list[dict[str, Any]]:
+    """``n`` points for round ``r``: previous points drawn by weight, moved by a Gaussian
+    kernel, redrawn until inside the prior box. Seeded by (seed, round): a resumed fit
+    proposes the same points."""
+    from sim.streams import stable_key
+
+    rng = np.random.Generator(
+        np.random.PCG64(
+            np.random.SeedSequence([plan.sweep.seed, stable_key(f"calibrate:round:{r}")])
+        )
+    )
+    chol = np.linalg.cholesky(_kernel_cov(prev))
+    dim = prev.unit.shape[1]
+    chosen: list[np.ndarray] = []
+    while len(chosen) < n:
+        j = rng.choice(len(prev.weights), size=n, p=prev.weights)
+        u = prev.unit[j] + rng.standard_normal((n, dim)) @ chol.T
+        inside = np.all((u >= 0) & (u <= 1), axis=1)
+        chosen.extend(u[inside][: n - len(chosen)])
+    specs = plan.specs
+    out = []
+    for u in chosen:
+        point = {}
+        for s, x in zip(specs, u, strict=True):
+            value, _ = s.at(s.low + float(x) * (s.high - s.low))
+            point[s.path] = value
+        out.append(point)
+    return out
+
+
+def posterior_table(
+    plan: CalibrationPlan, final: Round
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The fitted value of every parameter (``plan.estimate``) and the fit.csv rows."""
     from sim.designs import get_path
     from sim.scenario import resolved_dict
 
-    resolved = resolved_dict(base)
+    resolved = resolved_dict(plan.sweep.base)
+    w = final.weights
     best = int(np.argmax(w))
     fitted: dict[str, Any] = {}
     rows = []
-    for spec in des.specs:
-        values = np.array([des.values[i][spec.path] for i in range(des.points)], dtype=float)
+    for spec in plan.specs:
+        values = np.array([v[spec.path] for v in final.values], dtype=float)
         q05, med, q95 = abc.weighted_quantile(values, w, (0.05, 0.5, 0.95))
         mean = abc.weighted_mean(values, w)
         raw = {"median": med, "mean": mean, "best": values[best]}[plan.estimate]
@@ -357,7 +468,7 @@ def analyse(plan: CalibrationPlan, stats: np.ndarray) -> Posterior:
                 "shrinkage": 1 - (q95 - q05) / (0.9 * (spec.high - spec.low)),
             }
         )
-    return Posterior(w, abc.acceptance(d, eps), d, eps, scale, fitted, rows)
+    return fitted, rows
 
 
 def _plain(v: Any) -> Any:
@@ -501,40 +612,61 @@ def calibrate(
 
     from sim.calibration_plots import calibration_figure
     from sim.plots import save
+    from sim.runner import Progress
     from sim.store import atomic_write_text, csv_text
 
     t0 = time.perf_counter()
     out = Path(out)
-    stats, run, reused, name, nworkers = simulate(
-        plan,
-        out,
-        workers=workers,
-        backend=backend,
-        scheduler=scheduler,
-        resume=resume,
-        force=force,
-        progress=progress,
-    )
-    post = analyse(plan, stats)
-    scn, text = fitted_scenario(plan, post.fitted)
-    chk = check(plan, scn, workers=workers, backend=backend, scheduler=scheduler, progress=progress)
     des = plan.sweep.design
-    fit = pd.DataFrame(post.table)
-    posterior = pd.DataFrame(
-        {
-            "point": np.arange(des.points),
-            **{s.path: [des.values[i][s.path] for i in range(des.points)] for s in des.specs},
-            "weight": post.weights,
-            "accepted": post.accepted,
-            "distance_median": np.median(post.distance, axis=1),
-        }
+    n = des.points
+    store = CalibrationStore(out)
+    store.open(_identity(plan, group_size(n)), resume=resume, force=force)
+    store.clean_temporaries()
+    bar = Progress(
+        plan.rounds * n * plan.replications, progress, f"{plan.sweep.base.name} calibrate"
+    )
+    runner = Runner(plan, store, backend, workers, scheduler, bar)
+    keep, _, _ = _selection(plan)
+    rounds: list[Round] = []
+    try:
+        values = list(des.values)
+        for r in range(plan.rounds):
+            if r:
+                values = propose(plan, rounds[-1], n, r)
+            stats = runner.stats(r, round_scenarios(plan, values, r))
+            if r == 0:  # distances are scaled by the spread under the prior, in every round
+                scale = abc.robust_scale(stats[..., keep])
+            rounds.append(weigh(plan, r, values, stats, scale, rounds[-1] if rounds else None))
+    finally:
+        bar.close()
+    final = rounds[-1]
+    fitted, fit_rows = posterior_table(plan, final)
+    scn, text = fitted_scenario(plan, fitted)
+    chk = check(plan, scn, workers=workers, backend=backend, scheduler=scheduler, progress=progress)
+    fit = pd.DataFrame(fit_rows)
+    posterior = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "round": rd.index,
+                    "point": np.arange(len(rd.values)),
+                    **{sp.path: [v[sp.path] for v in rd.values] for sp in des.specs},
+                    "weight": rd.weights,
+                    "accepted": rd.accepted,
+                    "distance_median": np.median(rd.distance, axis=1),
+                }
+            )
+            for rd in rounds
+        ],
+        ignore_index=True,
     )
     targets = pd.DataFrame(target_table(plan, chk))
     atomic_write_text(out / "fitted.yaml", text)
     atomic_write_text(out / "fit.csv", csv_text(fit))
     atomic_write_text(out / "posterior.csv", csv_text(posterior))
     atomic_write_text(out / "targets.csv", csv_text(targets))
-    fig = calibration_figure(plan.targets, chk, targets, posterior, fit, plan.sweep.base)
+    last = posterior[posterior["round"] == final.index]
+    fig = calibration_figure(plan.targets, chk, targets, last, fit, plan.sweep.base)
     save(fig, out / "fit", formats=("png", "svg"))
     cum = targets[targets["kind"].str.startswith("cumulative")]
     seconds = round(time.perf_counter() - t0, 1)
@@ -548,11 +680,20 @@ def calibrate(
         "replications_per_point": plan.replications,
         "seed": plan.sweep.seed,
         "accept": plan.accept,
-        "epsilon": post.epsilon,
-        "effective_sample_size": post.ess,
-        "points_with_weight": int((post.weights > 0).sum()),
+        "rounds": [
+            {
+                "round": rd.index,
+                "epsilon": rd.epsilon,
+                "effective_sample_size": round(rd.ess, 1),
+                "points_with_weight": int((rd.weights > 0).sum()),
+            }
+            for rd in rounds
+        ],
+        "epsilon": final.epsilon,
+        "effective_sample_size": final.ess,
+        "points_with_weight": int((final.weights > 0).sum()),
         "estimate": plan.estimate,
-        "fitted": post.fitted,
+        "fitted": fitted,
         "check_replications": plan.check_replications,
         "inside_90": {
             t: [int(g["inside_90"].sum()), len(g)] for t, g in targets.groupby("target", sort=False)
@@ -568,11 +709,11 @@ def calibrate(
         targets,
         summary,
         scn,
-        run,
-        reused,
+        runner.run,
+        runner.reused,
         seconds,
-        name,
-        nworkers,
+        runner.name,
+        runner.nworkers,
     )
 
 
@@ -589,10 +730,14 @@ def format_report(report: CalibrationReport) -> str:
         f"{s['scenario']}: ABC over {s['points']} prior points x {s['replications_per_point']} "
         f"replications, seed {s['seed']} (common random numbers); targets: "
         f"{', '.join(s['targets'])}",
-        f"tolerance {s['epsilon']:.3g} (acceptance {s['accept']:g}); effective sample size "
-        f"{s['effective_sample_size']:.0f} of {s['points_with_weight']} weighted points",
-        "",
     ]
+    for rd in s["rounds"]:
+        lines.append(
+            f"round {rd['round']}: tolerance {rd['epsilon']:.3g} (acceptance {s['accept']:g}), "
+            f"effective sample size {rd['effective_sample_size']:.0f} of "
+            f"{rd['points_with_weight']} weighted points"
+        )
+    lines.append("")
     header = ["parameter", "prior", "before", "fitted", "90% credible"]
     rows = []
     for _, r in report.fit.iterrows():

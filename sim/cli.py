@@ -447,6 +447,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="share of all simulations within the tolerance (default 0.05)",
     )
     cal.add_argument(
+        "--rounds",
+        type=_positive_int,
+        default=1,
+        metavar="R",
+        help="ABC rounds: 1 = rejection ABC over the prior (default); more = ABC-PMC, each "
+        "round drawing --points new points near the previous round's posterior",
+    )
+    cal.add_argument(
         "--estimate",
         choices=("median", "mean", "best"),
         default="median",
@@ -646,6 +654,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         accept=args.accept,
         estimate=args.estimate,
         check_replications=args.check_replications,
+        rounds=args.rounds,
     )
     try:
         report = calibrate(

@@ -37,6 +37,8 @@ class StatsTask:
     targets: tuple[Target, ...]
     grid: np.ndarray | None = None
     samples: bool = False
+    # paired: point g runs replication ``start + g`` only (one run per posterior draw)
+    paired: bool = False
 
     @property
     def key(self) -> tuple[int, int]:
@@ -49,30 +51,36 @@ class StatsData:
     start: int
     stop: int
     stats: np.ndarray  # (G, K, m)
-    curves: dict[str, np.ndarray] = field(default_factory=dict)  # target id -> (K, grid)
+    # target id -> (G*K, grid), point-major
+    curves: dict[str, np.ndarray] = field(default_factory=dict)
     samples: dict[str, list[np.ndarray]] = field(default_factory=dict)  # target id -> per run
 
     @property
     def n(self) -> int:
-        return len(self.points) * (self.stop - self.start)
+        """Runs in this result."""
+        return int(self.stats.shape[0] * self.stats.shape[1])
 
 
 def run_stats(task: StatsTask) -> StatsData:
     """Run one task. Pure: the result depends only on the task."""
-    k = task.stop - task.start
+    if task.paired and task.stop - task.start != len(task.points):
+        raise ValueError("a paired task has one replication per point")
+    k = 1 if task.paired else task.stop - task.start
     m = len(stat_names(task.targets))
     stats = np.empty((len(task.points), k, m))
     curves: dict[str, np.ndarray] = {}
     samples: dict[str, list[np.ndarray]] = {}
     for g, (_, scn) in enumerate(task.points):
-        for j, rep in enumerate(range(task.start, task.stop)):
+        reps = [task.start + g] if task.paired else range(task.start, task.stop)
+        for j, rep in enumerate(reps):
             res = Simulation(scn, task.seed, rep, record_events=False).run()
             hist = DealHistory.of(res)
             stats[g, j] = np.concatenate([target_statistics(t, hist) for t in task.targets])
             for t in task.targets:
                 if task.grid is not None and t.cumulative:
-                    arr = curves.setdefault(t.id, np.empty((k, len(task.grid))))
-                    arr[j] = cumulative_curve(t, hist, task.grid)
+                    shape = (len(task.points) * k, len(task.grid))
+                    arr = curves.setdefault(t.id, np.empty(shape))
+                    arr[g * k + j] = cumulative_curve(t, hist, task.grid)
                 if task.samples and not t.cumulative:
                     samples.setdefault(t.id, []).append(target_sample(t, hist))
     return StatsData(

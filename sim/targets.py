@@ -9,7 +9,7 @@ A ``Target`` is one observed quantity, in four kinds:
 ``sizes``                people handed over to ``party`` per deal, for deals in a date window,
                          summarised by quantiles (default quartiles);
 ``gaps``                 days between consecutive deals in a date window, by quantiles (and
-                         the longest gap when ``max`` is among the quantiles as 1.0).
+                         the longest gap with quantile 1.0).
 
 ``run_statistics`` turns a simulated ``RunResult`` into the vector that ``observed_vector``
 gives for the record, stat by stat (``stat_names``), so the two can be compared. Pure numpy:
@@ -42,7 +42,7 @@ class Target:
     dates: tuple[str, ...] = ()
     # cumulative kinds: the values at ``days``; sizes / gaps: the observed sample
     observed: tuple[float, ...] = ()
-    # sizes / gaps: deals with ``window[0] <= day <= window[1]``
+    # sizes / gaps: deals on the days ``window[0] .. window[1]`` (whole days, inclusive)
     window: tuple[float, float] = (-np.inf, np.inf)
     window_dates: tuple[str, str] = ("", "")
     quantiles: tuple[float, ...] = DEFAULT_QUANTILES
@@ -99,14 +99,20 @@ class DealHistory:
         return self.received.get(party, np.zeros(len(self.days)))
 
 
+def by_end_of(hist: DealHistory, days: np.ndarray) -> np.ndarray:
+    """How many deals happened by the end of each whole day in ``days`` (a deal at time
+    311.4 is on day 311, and a total reported on a date includes that date's deals)."""
+    return np.searchsorted(hist.days, np.floor(days) + 1.0, side="left")
+
+
 def target_statistics(target: Target, hist: DealHistory) -> np.ndarray:
     """The target's statistics for one run (NaN where the run has too few deals)."""
     days = np.asarray(target.days, dtype=float)
     if target.kind == "cumulative_deals":
-        return np.searchsorted(hist.days, days, side="right").astype(float)
+        return by_end_of(hist, days).astype(float)
     if target.kind == "cumulative_returned":
         total = np.concatenate([[0.0], np.cumsum(hist.to(target.party))])
-        return total[np.searchsorted(hist.days, days, side="right")]
+        return total[by_end_of(hist, days)]
     sample = target_sample(target, hist)
     if len(sample) == 0:
         return np.full(len(target.quantiles), np.nan)
@@ -116,7 +122,7 @@ def target_statistics(target: Target, hist: DealHistory) -> np.ndarray:
 def target_sample(target: Target, hist: DealHistory) -> np.ndarray:
     """A distribution target's simulated sample (sizes or gaps) in the window."""
     lo, hi = target.window
-    inside = (hist.days >= lo) & (hist.days <= hi)
+    inside = (hist.days >= lo) & (hist.days < hi + 1)  # whole days, like the dates
     if target.kind == "sizes":
         sizes = hist.to(target.party)[inside]
         return sizes[sizes > 0]
@@ -148,7 +154,7 @@ def run_statistics(res: RunResult, targets: Sequence[Target]) -> np.ndarray:
 
 def cumulative_curve(target: Target, hist: DealHistory, grid: np.ndarray) -> np.ndarray:
     """A cumulative target's value on every day of ``grid`` (for plotting bands)."""
-    idx = np.searchsorted(hist.days, grid, side="right")
+    idx = by_end_of(hist, grid)
     if target.kind == "cumulative_deals":
         return idx.astype(float)
     total = np.concatenate([[0.0], np.cumsum(hist.to(target.party))])

@@ -102,7 +102,7 @@ def test_resume_and_workers_give_the_same_answer(observed: Path, fitted, tmp_pat
     out, _ = fitted
     again = tmp_path / "again"
     shutil.copytree(out, again)
-    parts = sorted((again / "sims").glob("part-*.npz"))
+    parts = sorted((again / "sims" / "r0").glob("part-*.npz"))
     assert len(parts) == 60  # one point per task (60 points: ~64 tasks)
     for p in parts[::3]:
         p.unlink()
@@ -110,6 +110,29 @@ def test_resume_and_workers_give_the_same_answer(observed: Path, fitted, tmp_pat
     assert rep.tasks_run == 20 and rep.tasks_reused == 40
     for name in ("posterior.csv", "fit.csv", "targets.csv", "fitted.yaml"):
         assert (again / name).read_bytes() == (out / name).read_bytes(), name
+
+
+def test_sequential_rounds_concentrate_the_posterior(
+    observed: Path, fitted, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    _, one = fitted
+    rep = calibrate(_plan(observed, rounds=3), tmp_path / "pmc", workers=2)
+    post = pd.read_csv(tmp_path / "pmc" / "posterior.csv")
+    assert sorted(post["round"].unique()) == [0, 1, 2]
+    assert post.groupby("round")["weight"].sum().tolist() == pytest.approx([1, 1, 1])
+    inside = post["parties.blue.initiative.mean"].between(5, 120)
+    assert inside.all()  # proposals stay in the prior box
+    row = rep.fit.iloc[0]
+    assert row["credible_05"] <= TRUTH <= row["credible_95"]
+    # later rounds draw near the previous posterior: the population concentrates
+    spread = post.groupby("round")["parties.blue.initiative.mean"].std()
+    assert spread[2] < 0.75 * spread[0]
+    eps = [r["epsilon"] for r in rep.summary["rounds"]]
+    assert eps[0] > eps[1] >= eps[2]
+    # round 0 is the same prior sample with the same seed as the one-round fit
+    assert post[post["round"] == 0]["weight"].to_numpy() == pytest.approx(
+        one.posterior["weight"].to_numpy()
+    )
 
 
 def test_cli_prints_the_fit_and_refuses_to_overwrite(
@@ -122,8 +145,10 @@ def test_cli_prints_the_fit_and_refuses_to_overwrite(
     text = capsys.readouterr().out
     assert "parties.blue.initiative.mean" in text and "5–120" in text
     assert "deals   fit" in text and "sizes   compared" in text
-    assert main([*args, "--workers", "1"]) == 2
+    assert main([*args, "--workers", "1", "--target", "deals"]) == 2
     assert "already holds this run" in capsys.readouterr().err
+    assert main([*args, "--workers", "1"]) == 2  # other targets: another fit
+    assert "holds a different run" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

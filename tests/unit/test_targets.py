@@ -33,6 +33,14 @@ def _result(deals: list[dict]) -> RunResult:
     )
 
 
+def test_a_deal_during_the_observation_day_counts_for_that_date() -> None:
+    hist = DealHistory.of(_result([_deal(10.6, 3, 3), _deal(11.2, 4, 4)]))
+    deals = Target("d", "cumulative_deals", days=(9, 10, 11), dates=("p", "q", "r"))
+    assert target_statistics(deals, hist).tolist() == [0, 1, 2]
+    sizes = Target("s", "sizes", party="a", window=(0, 10), quantiles=(1.0,))
+    assert target_statistics(sizes, hist).tolist() == [3]
+
+
 def _deal(day: float, to_a: int, to_b: int, outcome: str = "executed") -> dict:
     return {
         "outcome": outcome,
@@ -56,7 +64,7 @@ def test_cumulative_counts_include_the_observation_day() -> None:
     hist = DealHistory.of(_result(DEALS))
     days = (0, 10, 29, 30, 99)
     returned = Target("r", "cumulative_returned", party="a", days=days, dates=tuple("vwxyz"))
-    deals = Target("d", "cumulative_deals", days=(9.9, 10, 50), dates=("p", "q", "r"))
+    deals = Target("d", "cumulative_deals", days=(9, 10, 50), dates=("p", "q", "r"))
     assert target_statistics(returned, hist).tolist() == [0, 10, 10, 15, 22]
     assert target_statistics(deals, hist).tolist() == [0, 1, 3]
 
