@@ -1,5 +1,5 @@
-"""The ``pxsim`` command line: run, sweep, compare, report, check, calibrate, validate, trace,
-schema.
+"""The ``pxsim`` command line: run, sweep, compare, report, check, calibrate, forecast,
+validate, trace, schema.
 
 Every command turns a user error (bad scenario, bad override, bad option) into one message on
 stderr and exit code 2, never a traceback, and writes nothing when it fails.
@@ -8,6 +8,7 @@ stderr and exit code 2, never a traceback, and writes nothing when it fails.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -90,6 +91,13 @@ def _positive_int(text: str) -> int:
     if v < 1:
         raise argparse.ArgumentTypeError(f"expected at least 1, got {v}")
     return v
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
 
 
 def _seed(text: str) -> int:
@@ -389,6 +397,54 @@ def build_parser() -> argparse.ArgumentParser:
         help="run only this group (repeatable): poisson, held, little, concession, "
         "rubinstein, attrition",
     )
+    fc = sub.add_parser(
+        "forecast",
+        help="run a (calibrated) scenario forward and count deals and people returned per period",
+        description="Move SCENARIO's horizon to --until, run it -n times and print, for each "
+        "--period, the deals executed and the people returned to each party: mean, median and "
+        "90% interval over runs. With --calibration (an output directory of `pxsim calibrate`) "
+        "every run draws its fitted parameters from the posterior, so the interval includes "
+        "parameter uncertainty.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  pxsim forecast scenarios/ua_ru_2022_2024.yaml --until 2025-12-31 \\\n"
+        "      --period 2025=2025-01-01:2025-12-31 \\\n"
+        "      --calibration docs/calibration/ua_ru_2022_2024\n",
+    )
+    fc.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
+    fc.add_argument("--until", required=True, type=_date, metavar="DATE", help="new horizon")
+    fc.add_argument(
+        "--period",
+        dest="periods",
+        action="append",
+        required=True,
+        metavar="LABEL=FIRST:LAST",
+        help="a counting period, both days included (repeatable)",
+    )
+    fc.add_argument(
+        "--calibration",
+        metavar="DIR",
+        default=None,
+        help="draw the fitted parameters from this calibration's posterior",
+    )
+    fc.add_argument(
+        "-n", "--replications", type=_positive_int, default=1000, help="runs (default 1000)"
+    )
+    fc.add_argument(
+        "--seed", type=_seed, default=None, help="random seed (default: the scenario's `seed`)"
+    )
+    fc.add_argument(
+        "--out", metavar="DIR", default=None, help="write forecast.csv and forecast_summary.csv"
+    )
+    fc.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        help="worker processes (default: all cores; 1 = serial in this process)",
+    )
+    fc.add_argument("--progress", action="store_true", help="show a progress bar")
+    fc.add_argument("--quiet", action="store_true", help="no progress bar")
+    scenario_opts(fc)
+
     cal = sub.add_parser(
         "calibrate",
         help="fit scenario parameters to an observed exchange history (ABC)",
@@ -682,6 +738,34 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_forecast(args: argparse.Namespace) -> int:
+    from sim.forecast import forecast, format_forecast, parse_period
+    from sim.store import atomic_write_text, csv_text
+
+    periods = [parse_period(p) for p in args.periods]
+    if args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
+        raise OutputDirError(f"{args.out}: exists and is not a directory")
+    res = forecast(
+        args.scenario,
+        until=args.until,
+        periods=periods,
+        calibration=args.calibration,
+        n=args.replications,
+        seed=args.seed,
+        overrides=args.overrides,
+        workers=args.workers,
+        progress=_show_progress(args),
+    )
+    print(format_forecast(res, args.replications))
+    if args.out is not None:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out / "forecast.csv", csv_text(res.runs))
+        atomic_write_text(out / "forecast_summary.csv", csv_text(res.summary))
+        print(f"wrote {out}/ (forecast.csv, forecast_summary.csv)")
+    return EXIT_OK
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from sim.scenario import load_scenario
 
@@ -854,6 +938,7 @@ COMMANDS = {
     "schema": _cmd_schema,
     "check": _cmd_check,
     "calibrate": _cmd_calibrate,
+    "forecast": _cmd_forecast,
 }
 
 
