@@ -31,7 +31,7 @@ import json
 import math
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,11 +52,13 @@ if TYPE_CHECKING:
     from sim.sweep import SweepPlan
 
 ESTIMATES = ("median", "mean", "best")
+MATCHES = ("runs", "mean")
 FILES = (
     "fitted.yaml",
     "fit.csv",
     "posterior.csv",
     "targets.csv",
+    "prediction.csv",
     "fit.png",
     "fit.svg",
     "calibration.json",
@@ -75,7 +77,11 @@ class CalibrationPlan:
     estimate: str
     check_replications: int
     scenario_text: str | None
-    rounds: int = 1  # the scenario file's text (to write fitted.yaml with comments)
+    rounds: int = 1
+    match: str = "runs"  # "runs": every replication against the record; "mean": their mean
+    predictions: list[Target] = field(
+        default_factory=list
+    )  # unobserved: predicted only  # the scenario file's text (to write fitted.yaml with comments)
 
     @property
     def specs(self) -> tuple[ParamSpec, ...]:
@@ -84,6 +90,11 @@ class CalibrationPlan:
     @property
     def targets(self) -> list[Target]:
         return self.observations.targets
+
+    @property
+    def all_targets(self) -> list[Target]:
+        """The observed targets, then the predicted quantities (the statistics' layout)."""
+        return [*self.observations.targets, *self.predictions]
 
 
 def _fit_error(exc: ScenarioError) -> ScenarioError:
@@ -109,6 +120,8 @@ def plan_calibration(
     estimate: str = "median",
     check_replications: int = 200,
     rounds: int = 1,
+    match: str = "runs",
+    predict: Sequence[str] = (),
 ) -> CalibrationPlan:
     """Validate everything (fit ranges, observations, every point's scenario) up front."""
     from sim.designs import parse_params
@@ -122,6 +135,8 @@ def plan_calibration(
         raise DesignError(f"expected a share in (0, 1], got {accept:g}", source="--accept")
     if rounds < 1:
         raise DesignError(f"expected 1 or more, got {rounds}", source="--rounds")
+    if match not in MATCHES:
+        raise DesignError(f"expected one of {', '.join(MATCHES)}", source="--match")
     try:
         for spec in parse_params(fit):
             if spec.kind != "range" or spec.steps is not None:
@@ -142,6 +157,7 @@ def plan_calibration(
                 source=obs.source,
             )
     selected = [t.id for t in obs.select(targets)]
+    predictions = prediction_targets(base, predict)
     text = Path(scenario).read_text(encoding="utf-8")
     return CalibrationPlan(
         plan,
@@ -153,7 +169,40 @@ def plan_calibration(
         int(check_replications),
         text,
         int(rounds),
+        match,
+        predictions,
     )
+
+
+def prediction_targets(base: Scenario, predict: Sequence[str]) -> list[Target]:
+    """Deals and people returned to each party in every ``LABEL=FIRST:LAST`` period."""
+    from sim.forecast import parse_period
+
+    out: list[Target] = []
+    for text in predict:
+        p = parse_period(text)
+        first = float((p.first - base.start_date).days - 1)
+        last = float((p.last - base.start_date).days)
+        if first < -1 or last > base.horizon:
+            raise ScenarioError(
+                f"period {p.label} ({p.first}..{p.last}) is not within the simulated days "
+                f"({base.start_date} + {base.horizon:g} days); to predict beyond the record, "
+                "extend the horizon, e.g. --set horizon=" + p.last.isoformat(),
+                source=f"--predict {text}",
+            )
+        dates = (f"{p.first}-1", p.last.isoformat())
+        out.append(Target(f"{p.label}:deals", "cumulative_deals", days=(first, last), dates=dates))
+        out += [
+            Target(
+                f"{p.label}:returned_{q}",
+                "cumulative_returned",
+                party=q,
+                days=(first, last),
+                dates=dates,
+            )
+            for q in base.party_ids
+        ]
+    return out
 
 
 def group_size(points: int) -> int:
@@ -196,7 +245,8 @@ def _identity(plan: CalibrationPlan, size: int) -> dict[str, Any]:
             "targets": plan.selected,
             "observed": plan.observations.source,
             "observed_hash": plan.observations.digest(),
-            "statistics": stat_names(plan.targets),
+            "statistics": stat_names(plan.all_targets),
+            "match": plan.match,
         },
     )
 
@@ -249,7 +299,7 @@ class Runner:
         size = group_size(n)
         done = self.store.parts(r)
         groups = [list(range(a, min(a + size, n))) for a in range(0, n, size)]
-        targets = tuple(self.plan.targets)
+        targets = tuple(self.plan.all_targets)
         seed = self.plan.sweep.seed
         tasks = [
             StatsTask(tuple((i, scenarios[i]) for i in g), seed, 0, k, targets)
@@ -332,6 +382,8 @@ class Round:
     epsilon: float
     weights: np.ndarray  # (P,) normalised
     accepted: np.ndarray  # (P,) share of replications within epsilon
+    stats: np.ndarray  # (P, K, m) every statistic, observed targets then predictions
+    run_weights: np.ndarray  # (P, K) normalised: each simulation's posterior weight
 
     @property
     def ess(self) -> float:
@@ -342,7 +394,7 @@ def _selection(plan: CalibrationPlan) -> tuple[np.ndarray, np.ndarray, np.ndarra
     """(which statistics are used, the observed vector, the target group of each)."""
     targets = plan.targets
     chosen = [i for i, t in enumerate(targets) if t.id in plan.selected]
-    keep = np.isin(stat_groups(targets), chosen)
+    keep = np.isin(stat_groups(plan.all_targets), chosen)
     sel = [targets[i] for i in chosen]
     return keep, observed_vector(sel), stat_groups(sel)
 
@@ -366,21 +418,45 @@ def weigh(
     sampled from the previous population (ABC-PMC, Beaumont et al. 2009): weight = kernel /
     sum_j w_j N(theta; theta_j, 2 Cov), the prior being flat over the box."""
     keep, obs, groups = _selection(plan)
-    d = abc.distances(stats[..., keep], obs, scale, groups)
+    reps = stats.shape[1]
+    if plan.match == "mean":
+        d = abc.distances(point_means(stats[..., keep]), obs, scale, groups)[:, None]
+    else:
+        d = abc.distances(stats[..., keep], obs, scale, groups)
     eps = abc.tolerance(d, plan.accept)
     if previous is not None:
         eps = min(eps, previous.epsilon)
-    k = abc.kernel_weights(d, eps)
+    kernel = abc.kernel_weights(d[..., None], eps)  # (P, 1 or K): each simulation's kernel
     unit = unit_values(plan.specs, values)
-    if previous is not None:
-        k = k / proposal_density(previous, unit)
-    if k.sum() <= 0:
+    q = proposal_density(previous, unit) if previous is not None else np.ones(len(values))
+    per_run = np.broadcast_to(kernel / q[:, None], (len(values), reps))
+    if per_run.sum() <= 0:
         raise ScenarioError(
             "no simulation came within the tolerance (every statistic undefined?); widen the "
             "--fit ranges or check the targets",
             source="--accept",
         )
-    return Round(r, values, unit, d, eps, k / k.sum(), abc.acceptance(d, eps))
+    w = per_run.mean(axis=1)
+    accepted = np.broadcast_to(d <= eps, (len(values), reps)).mean(axis=1)
+    return Round(
+        r,
+        values,
+        unit,
+        np.broadcast_to(d, (len(values), reps)),
+        eps,
+        w / w.sum(),
+        accepted,
+        stats,
+        per_run / per_run.sum(),
+    )
+
+
+def point_means(stats: np.ndarray) -> np.ndarray:
+    """Each point's mean statistics over its replications (NaN where none is defined)."""
+    with np.errstate(invalid="ignore"):
+        n = np.isfinite(stats).sum(axis=1)
+        total = np.where(np.isfinite(stats), stats, 0.0).sum(axis=1)
+        return np.where(n > 0, total / np.maximum(n, 1), np.nan)
 
 
 def _kernel_cov(prev: Round) -> np.ndarray:
@@ -431,6 +507,39 @@ def propose(plan: CalibrationPlan, prev: Round, n: int, r: int) -> list[dict[str
             point[s.path] = value
         out.append(point)
     return out
+
+
+def prediction_table(plan: CalibrationPlan, first: Round, final: Round) -> list[dict[str, Any]]:
+    """Each predicted quantity's posterior predictive distribution: the final round's
+    simulations weighted by how closely their history matched the record, against the prior
+    predictive (round 0, unweighted)."""
+    rows: list[dict[str, Any]] = []
+    col = len(stat_names(plan.targets))
+    w = final.run_weights.ravel()
+    for t in plan.predictions:
+        post = (final.stats[..., col + 1] - final.stats[..., col]).ravel()
+        prior = (first.stats[..., col + 1] - first.stats[..., col]).ravel()
+        label, what = t.id.split(":", 1)
+        q05, med, q95 = abc.weighted_quantile(post, w, (0.05, 0.5, 0.95))
+        rows.append(
+            {
+                "period": label,
+                "quantity": what,
+                "first_day": t.days[0] + 1,
+                "last_day": t.days[1],
+                "mean": abc.weighted_mean(post, w),
+                "median": med,
+                "p05": q05,
+                "p95": q95,
+                "share_zero": float(w[post == 0].sum()),
+                "prior_median": float(np.median(prior)),
+                "prior_p05": float(np.quantile(prior, 0.05)),
+                "prior_p95": float(np.quantile(prior, 0.95)),
+                "effective_runs": abc.effective_size(w),
+            }
+        )
+        col += 2
+    return rows
 
 
 def posterior_table(
@@ -635,7 +744,8 @@ def calibrate(
                 values = propose(plan, rounds[-1], n, r)
             stats = runner.stats(r, round_scenarios(plan, values, r))
             if r == 0:  # distances are scaled by the spread under the prior, in every round
-                scale = abc.robust_scale(stats[..., keep])
+                used = stats[..., keep]
+                scale = abc.robust_scale(point_means(used) if plan.match == "mean" else used)
             rounds.append(weigh(plan, r, values, stats, scale, rounds[-1] if rounds else None))
     finally:
         bar.close()
@@ -661,6 +771,9 @@ def calibrate(
         ignore_index=True,
     )
     targets = pd.DataFrame(target_table(plan, chk))
+    prediction = pd.DataFrame(prediction_table(plan, rounds[0], final))
+    if len(prediction):
+        atomic_write_text(out / "prediction.csv", csv_text(prediction))
     atomic_write_text(out / "fitted.yaml", text)
     atomic_write_text(out / "fit.csv", csv_text(fit))
     atomic_write_text(out / "posterior.csv", csv_text(posterior))
@@ -695,6 +808,8 @@ def calibrate(
         "estimate": plan.estimate,
         "fitted": fitted,
         "check_replications": plan.check_replications,
+        "match": plan.match,
+        "prediction": prediction.to_dict("records"),
         "inside_90": {
             t: [int(g["inside_90"].sum()), len(g)] for t, g in targets.groupby("target", sort=False)
         },
@@ -770,6 +885,25 @@ def format_report(report: CalibrationReport) -> str:
         )
         trows.append([str(target), used, f"{int(g['inside_90'].sum())}/{len(g)}", miss])
     lines.append(_table(["target", "role", "inside", "misses (first 3)"], trows))
+    if s["prediction"]:
+        lines.append("")
+        lines.append(
+            "predicted (posterior predictive: the final round's runs weighted by how closely "
+            "their history matched the record; prior: round 0 unweighted)"
+        )
+        prow = [
+            [
+                str(r["period"]),
+                str(r["quantity"]),
+                f"{r['median']:,.0f}",
+                f"{r['p05']:,.0f}–{r['p95']:,.0f}",
+                f"{r['prior_median']:,.0f} ({r['prior_p05']:,.0f}–{r['prior_p95']:,.0f})",
+            ]
+            for r in s["prediction"]
+        ]
+        lines.append(
+            _table(["period", "quantity", "median", "90% interval", "prior: median (90%)"], prow)
+        )
     reused = f", {report.tasks_reused} reused" if report.tasks_reused else ""
     lines.append(
         f"{report.tasks_run} task(s) run{reused} on {report.backend} ({report.workers} "

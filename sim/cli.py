@@ -511,6 +511,23 @@ def build_parser() -> argparse.ArgumentParser:
         "round drawing --points new points near the previous round's posterior",
     )
     cal.add_argument(
+        "--match",
+        choices=("runs", "mean"),
+        default="runs",
+        help="runs: every replication is compared with the record (ABC proper; default); "
+        "mean: the mean of a point's replications is (finds parameters whose typical run "
+        "follows the record)",
+    )
+    cal.add_argument(
+        "--predict",
+        action="append",
+        default=[],
+        metavar="LABEL=FIRST:LAST",
+        help="also predict deals and people returned in this period (repeatable; within the "
+        "horizon: extend it with --set horizon=DATE), weighting each run by how closely its "
+        "history matched the record",
+    )
+    cal.add_argument(
         "--estimate",
         choices=("median", "mean", "best"),
         default="median",
@@ -711,6 +728,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         estimate=args.estimate,
         check_replications=args.check_replications,
         rounds=args.rounds,
+        match=args.match,
+        predict=args.predict,
     )
     try:
         report = calibrate(
@@ -732,8 +751,9 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         raise
     print(format_report(report))
     print(
-        f"wrote {args.out}/ (fitted.yaml, fit.csv, posterior.csv, targets.csv, fit.png, "
-        "fit.svg, calibration.json)"
+        f"wrote {args.out}/ (fitted.yaml, fit.csv, posterior.csv, targets.csv, "
+        + ("prediction.csv, " if args.predict else "")
+        + "fit.png, fit.svg, calibration.json)"
     )
     return EXIT_OK
 

@@ -13,6 +13,7 @@ import pytest
 
 from sim.calibration import calibrate, plan_calibration
 from sim.cli import main
+from sim.errors import ScenarioError
 from sim.scenario import load_scenario
 from sim.simulation import Simulation
 from sim.targets import DealHistory
@@ -133,6 +134,42 @@ def test_sequential_rounds_concentrate_the_posterior(
     assert post[post["round"] == 0]["weight"].to_numpy() == pytest.approx(
         one.posterior["weight"].to_numpy()
     )
+
+
+def test_mean_matching_recovers_the_true_value(observed: Path, tmp_path: Path) -> None:
+    rep = calibrate(_plan(observed, match="mean", accept=0.15), tmp_path / "mean", workers=2)
+    row = rep.fit.iloc[0]
+    assert row["credible_05"] <= TRUTH <= row["credible_95"]
+    assert abs(row["fitted"] - TRUTH) < 12
+    post = rep.posterior
+    # one distance per point: every replication of a point is accepted or none is
+    assert set(post["accepted"].unique()) <= {0.0, 1.0}
+
+
+def test_predictions_are_conditioned_on_the_record(observed: Path, tmp_path: Path) -> None:
+    plan = _plan(
+        observed,
+        predict=["y2025=2025-01-01:2025-12-31", "h1=2026-01-01:2026-06-30"],
+        overrides=["horizon=2026-06-30"],
+    )
+    rep = calibrate(plan, tmp_path / "pred", workers=2)
+    pred = pd.read_csv(tmp_path / "pred" / "prediction.csv")
+    assert list(pred["quantity"]) == ["deals", "returned_blue", "returned_red"] * 2
+    assert (pred["p05"] <= pred["median"]).all() and (pred["median"] <= pred["p95"]).all()
+    y = pred[(pred["period"] == "y2025") & (pred["quantity"] == "deals")].iloc[0]
+    observed_deals = float(rep.targets.set_index("statistic").loc["deals@2025-12-31", "observed"])
+    # deals in 2025 were observed: runs that matched the record bracket the observed value
+    # and are more certain about it than the prior predictive
+    assert y["p05"] <= observed_deals <= y["p95"]
+    assert y["p95"] - y["p05"] < 0.7 * (y["prior_p95"] - y["prior_p05"])
+    assert rep.summary["prediction"][0]["period"] == "y2025"
+    fitted = load_scenario(tmp_path / "pred" / "fitted.yaml")
+    assert fitted.horizon == 545  # the --set horizon is part of the fitted scenario
+
+
+def test_a_prediction_beyond_the_horizon_is_refused(observed: Path) -> None:
+    with pytest.raises(ScenarioError, match=r"extend the horizon, e\.g\. --set horizon=2026-06-30"):
+        _plan(observed, predict=["h1=2026-01-01:2026-06-30"])
 
 
 def test_cli_prints_the_fit_and_refuses_to_overwrite(
