@@ -43,7 +43,7 @@ from sim.errors import ScenarioError
 from sim.observed import Observations, load_observations
 from sim.schema import Scenario
 from sim.store import RunStore, atomic_write_bytes
-from sim.target_runs import StatsData, StatsTask, run_stats
+from sim.target_runs import StatsData, StatsTask, run_stats, run_stats_tasks
 from sim.targets import Target, observed_vector, stat_groups, stat_names
 
 if TYPE_CHECKING:
@@ -640,9 +640,7 @@ def check(
     progress: bool = False,
 ) -> Check:
     """Run the fitted scenario ``check_replications`` times (same seed)."""
-    from sim.backends import make_backend
     from sim.chunks import plan_chunks
-    from sim.runner import Progress, interrupt_on_sigterm
 
     n = plan.check_replications
     grid = np.arange(0.0, math.floor(scn.horizon) + 1.0)
@@ -651,21 +649,14 @@ def check(
         StatsTask(((0, scn),), plan.sweep.seed, a, b, targets, grid=grid, samples=True)
         for a, b in plan_chunks(0, n, max(1, math.ceil(n / 16)))
     ]
-    parts: dict[int, StatsData] = {}
-    bar = Progress(n, progress, f"{scn.name} check")
-    engine = make_backend(backend, workers, scheduler, n_tasks=len(tasks))
-
-    def on_result(data: StatsData) -> None:
-        parts[data.start] = data
-        bar.update(data.n)
-
-    try:
-        with interrupt_on_sigterm():
-            engine.run(tasks, on_result, fn=run_stats)
-    finally:
-        engine.close()
-        bar.close()
-    ordered = [parts[k] for k in sorted(parts)]
+    ordered = run_stats_tasks(
+        tasks,
+        backend=backend,
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
+        desc=f"{scn.name} check",
+    )
     stats = np.concatenate([p.stats[0] for p in ordered])
     curves = {
         t.id: np.concatenate([p.curves[t.id] for p in ordered]) for t in targets if t.cumulative

@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from sim import __version__
@@ -571,6 +572,21 @@ def _precision(text: str) -> tuple[str, float]:
     return metric, hw
 
 
+@contextmanager
+def _resume_hint(out: str | None, what: str) -> Iterator[None]:
+    """On Ctrl-C, say where the finished work is and how to continue it."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        if out is not None:
+            print(
+                f"interrupted: finished {what} are kept in {out}/; run the same command with "
+                "--resume to continue",
+                file=sys.stderr,
+            )
+        raise
+
+
 def _show_progress(args: argparse.Namespace) -> bool:
     if args.quiet:
         return False
@@ -591,7 +607,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     until = Precision(*args.until_precision) if args.until_precision else None
     with tempfile.TemporaryDirectory(prefix="pxsim-") as scratch:
         out = args.out if args.out is not None else scratch
-        try:
+        with _resume_hint(args.out, "chunks"):
             report = run_to_dir(
                 scn,
                 out,
@@ -609,14 +625,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 source=args.scenario,
                 overrides=list(args.overrides),
             )
-        except KeyboardInterrupt:
-            if args.out is not None:
-                print(
-                    f"interrupted: finished chunks are kept in {args.out}/; run the same "
-                    "command with --resume to continue",
-                    file=sys.stderr,
-                )
-            raise
     seed = scn.seed if args.seed is None else args.seed
     print(
         f"{scn.name}: {report.replications} replications, seed {seed}, "
@@ -663,7 +671,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         overrides=args.overrides,
     )
     des = plan.design
-    try:
+    with _resume_hint(args.out, "chunks"):
         report = run_sweep(
             plan,
             args.out,
@@ -676,13 +684,6 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             force=args.force,
             progress=_show_progress(args),
         )
-    except KeyboardInterrupt:
-        print(
-            f"interrupted: finished chunks are kept in {args.out}/; run the same command "
-            "with --resume to continue",
-            file=sys.stderr,
-        )
-        raise
     print(
         f"{plan.base.name}: {des.name} sweep of {len(des.specs)} parameter(s), "
         f"{des.points} points x {report.replications} replications, seed {plan.seed} "
@@ -731,7 +732,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         match=args.match,
         predict=args.predict,
     )
-    try:
+    with _resume_hint(args.out, "simulations"):
         report = calibrate(
             plan,
             args.out,
@@ -742,13 +743,6 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
             force=args.force,
             progress=_show_progress(args),
         )
-    except KeyboardInterrupt:
-        print(
-            f"interrupted: finished simulations are kept in {args.out}/; run the same command "
-            "with --resume to continue",
-            file=sys.stderr,
-        )
-        raise
     print(format_report(report))
     print(
         f"wrote {args.out}/ (fitted.yaml, fit.csv, posterior.csv, targets.csv, "

@@ -28,7 +28,7 @@ from sim.errors import ScenarioError
 from sim.scenario import load_scenario, loads_scenario, parse_override
 from sim.schema import Scenario
 from sim.streams import stable_key
-from sim.target_runs import StatsData, StatsTask, run_stats
+from sim.target_runs import StatsTask, run_stats_tasks
 from sim.targets import Target
 
 INTERVAL = (0.05, 0.95)
@@ -119,8 +119,6 @@ def forecast(
     backend: str = "local",
     progress: bool = False,
 ) -> ForecastResult:
-    from sim.backends import make_backend
-    from sim.runner import Progress, interrupt_on_sigterm
 
     fixed = (
         dict(overrides)
@@ -162,23 +160,10 @@ def forecast(
             StatsTask(((0, base),), run_seed, a, min(a + size, n), targets)
             for a in range(0, n, size)
         ]
-    parts: dict[int, StatsData] = {}
-    bar = Progress(n, progress, f"{base.name} forecast")
-    engine = make_backend(backend, workers, None, n_tasks=len(tasks))
-
-    def on_result(data: StatsData) -> None:
-        parts[data.start] = data
-        bar.update(data.n)
-
-    try:
-        with interrupt_on_sigterm():
-            engine.run(tasks, on_result, fn=run_stats)
-    finally:
-        engine.close()
-        bar.close()
-    stats = np.concatenate(
-        [parts[k].stats.reshape(-1, parts[k].stats.shape[-1]) for k in sorted(parts)]
+    parts = run_stats_tasks(
+        tasks, backend=backend, workers=workers, progress=progress, desc=f"{base.name} forecast"
     )
+    stats = np.concatenate([p.stats.reshape(-1, p.stats.shape[-1]) for p in parts])
     columns: dict[str, Any] = {"run": np.arange(n)}
     for key in draws[0] if draws else {}:
         columns[key] = [d[key] for d in draws]

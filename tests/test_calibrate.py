@@ -226,3 +226,41 @@ def test_observations_after_the_horizon_are_refused(tmp_path: Path, capsys) -> N
     code = main(["calibrate", str(MINIMAL), "--observed", str(obs), "--fit", FIT[0], "--out", out])
     assert code == 2
     assert "observed on 2026-06-01, after the scenario's horizon" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_ctrl_c_then_resume_gives_the_uninterrupted_fit(observed: Path, tmp_path: Path) -> None:
+    """A real `pxsim calibrate` process, interrupted (Ctrl-C to its process group) once some
+    tasks are on disk, then resumed, writes the same files as a fit run in one go."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    def args(out: Path) -> list[str]:
+        return [
+            sys.executable, "-m", "sim", "calibrate", str(MINIMAL), "--observed", str(observed),
+            "--fit", FIT[0], "--points", "128", "-n", "4", "--rounds", "2",
+            "--check-replications", "20", "--workers", "2", "--quiet", "--out", str(out),
+        ]  # fmt: skip
+
+    whole = tmp_path / "whole"
+    assert subprocess.run(args(whole), capture_output=True, check=False).returncode == 0
+    out = tmp_path / "cut"
+    proc = subprocess.Popen(args(out), stderr=subprocess.PIPE, text=True, start_new_session=True)
+    t0 = time.time()
+    while len(list(out.glob("sims/r0/part-*.npz"))) < 10:
+        assert proc.poll() is None, proc.communicate()
+        assert time.time() - t0 < 120
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "interrupted: finished simulations are kept in" in stderr and "Traceback" not in stderr
+    assert not (out / "posterior.csv").exists()
+    resumed = subprocess.run([*args(out), "--resume"], capture_output=True, text=True, check=False)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "reused" in resumed.stdout
+    for name in ("posterior.csv", "fit.csv", "targets.csv"):
+        assert (out / name).read_bytes() == (whole / name).read_bytes(), name
