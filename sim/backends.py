@@ -120,22 +120,31 @@ class LocalBackend:
 
     def _discard_pool(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            _stop_pool(self._pool)
             self._pool = None
 
     def close(self) -> None:
         """Stop the workers now (also on interrupt: running chunks are abandoned)."""
         pool = self._pool
         self._pool = None
-        if pool is None:
-            return
-        processes = list(getattr(pool, "_processes", {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for proc in processes:
-            if proc.is_alive():
-                proc.terminate()
-        for proc in processes:
-            proc.join(timeout=5)
+        if pool is not None:
+            _stop_pool(pool)
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel what is queued, terminate the workers and wait for the pool's manager thread.
+    Left running, that thread can race the interpreter's exit hook that wakes it, which then
+    writes to a pipe the thread has just closed (a traceback at exit after Ctrl-C)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)  # shutdown forgets it
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in processes:
+        proc.join(timeout=5)
+    if manager is not None and manager.is_alive():
+        manager.join(timeout=5)
 
 
 class DaskBackend:
