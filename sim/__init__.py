@@ -23,6 +23,7 @@ from sim.simulation import RunResult, Simulation
 from sim.sweep import SweepResult, sweep  # eager (it is light): `sim.sweep` stays the function
 
 __all__ = [
+    "CalibrationReport",
     "Comparison",
     "RunOutput",
     "RunResult",
@@ -30,6 +31,7 @@ __all__ = [
     "Simulation",
     "SweepResult",
     "__version__",
+    "calibrate",
     "compare",
     "load_scenario",
     "loads_scenario",
@@ -45,6 +47,8 @@ _LAZY = {
     "run": ("sim.api", "run"),
     "RunOutput": ("sim.api", "RunOutput"),
     "compare": ("sim.comparison", "compare_scenarios"),
+    "calibrate": ("sim.calibration", "run_calibration"),
+    "CalibrationReport": ("sim.calibration", "CalibrationReport"),
     "Comparison": ("sim.comparison", "Comparison"),
 }
 

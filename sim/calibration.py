@@ -213,7 +213,7 @@ def group_size(points: int) -> int:
 # --------------------------------------------------------------------------- results
 @dataclass
 class CalibrationReport:
-    out: Path
+    out: Path | None  # None when the fit ran in a temporary directory
     fit: pd.DataFrame
     posterior: pd.DataFrame
     targets: pd.DataFrame
@@ -909,3 +909,56 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     out.append("  ".join("-" * w for w in widths))
     out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
     return "\n".join(line.rstrip() for line in out)
+
+
+def run_calibration(
+    scenario: str | Path,
+    observed: str | Path,
+    fit: Sequence[str] | Mapping[str, Any],
+    *,
+    out: str | Path | None = None,
+    targets: Sequence[str] | None = None,
+    points: int = 400,
+    replications: int = 8,
+    rounds: int = 1,
+    match: str = "runs",
+    predict: Sequence[str] = (),
+    accept: float = 0.05,
+    estimate: str = "median",
+    check_replications: int = 200,
+    seed: int | None = None,
+    overrides: Sequence[str] | Mapping[str, Any] = (),
+    workers: int | None = None,
+    backend: str = "local",
+    resume: bool = False,
+    force: bool = False,
+    progress: bool = False,
+) -> CalibrationReport:
+    """``sim.calibrate``: what ``pxsim calibrate`` does, into ``out`` (or a temporary directory,
+    removed afterwards: the report keeps the tables). ``fit`` is ``['PATH=LOW:HIGH', ...]`` or
+    ``{PATH: (LOW, HIGH)}``. In a script, call it under ``if __name__ == "__main__":``."""
+    import tempfile
+
+    plan = plan_calibration(
+        scenario,
+        observed,
+        fit,
+        targets=targets,
+        points=points,
+        replications=replications,
+        seed=seed,
+        overrides=overrides,
+        accept=accept,
+        estimate=estimate,
+        check_replications=check_replications,
+        rounds=rounds,
+        match=match,
+        predict=predict,
+    )
+    kw: dict[str, Any] = dict(workers=workers, backend=backend, progress=progress)
+    if out is not None:
+        return calibrate(plan, out, resume=resume, force=force, **kw)
+    with tempfile.TemporaryDirectory(prefix="pxsim-calibrate-") as tmp:
+        report = calibrate(plan, tmp, **kw)
+    report.out = None
+    return report

@@ -546,6 +546,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed", type=_seed, default=None, help="random seed (default: the scenario's `seed`)"
     )
     cal.add_argument("--out", metavar="DIR", required=True, help="output directory")
+    cal.add_argument("--report", action="store_true", help="also write report.html into --out")
     scale_opts(cal, chunks=False)
     scenario_opts(cal)
     return parser
@@ -749,6 +750,10 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         + ("prediction.csv, " if args.predict else "")
         + "fit.png, fit.svg, calibration.json)"
     )
+    if args.report:
+        from sim.report import write_report
+
+        print(f"wrote {write_report(args.out)}")
     return EXIT_OK
 
 

@@ -283,10 +283,43 @@ def sweep_report(d: Path) -> str:
     return _page("pxsim sweep", sections)
 
 
+def calibration_report(d: Path) -> str:
+    summary = json.loads((d / "calibration.json").read_text())
+    png = base64.b64encode((d / "fit.png").read_bytes()).decode("ascii")
+    caption = "Simulated bands against the record; posterior of every fitted parameter"
+    rounds = pd.DataFrame(summary.get("rounds", []))
+    sections = [
+        f"<h1>pxsim calibration: {html.escape(str(summary.get('scenario')))}</h1>",
+        f"<p class='muted'>Against {html.escape(str(summary.get('observed')))} (targets "
+        f"{html.escape(', '.join(summary.get('targets', [])))}); ABC, "
+        f"{summary.get('points')} points × {summary.get('replications_per_point')} "
+        f"replications per round, match {html.escape(str(summary.get('match')))}, seed "
+        f"{summary.get('seed')}, common random numbers; fitted value = posterior "
+        f"{html.escape(str(summary.get('estimate')))}.</p>",
+        "<h2>Fitted parameters</h2>",
+        _table(pd.read_csv(d / "fit.csv"), "{:,.4g}"),
+        "<h2>Rounds</h2>",
+        _table(rounds, "{:,.3g}") if len(rounds) else "",
+        "<h2>The fitted scenario against the record</h2>",
+        f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{png}">'
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>",
+        _table(pd.read_csv(d / "targets.csv"), "{:,.4g}"),
+    ]
+    if (d / "prediction.csv").exists():
+        sections += [
+            "<h2>Predicted (posterior predictive)</h2>",
+            _table(pd.read_csv(d / "prediction.csv"), "{:,.4g}"),
+        ]
+    sections.append(_provenance(summary))
+    return _page(f"pxsim calibration: {summary.get('scenario')}", sections)
+
+
 def write_report(directory: str | Path) -> Path:
-    """Write ``report.html`` for the run, comparison or sweep in ``directory``."""
+    """Write ``report.html`` for the run, comparison, sweep or calibration in ``directory``."""
     d = Path(directory)
-    if (d / "comparison.json").exists():
+    if (d / "calibration.json").exists() and (d / "fit.png").exists():
+        text = calibration_report(d)
+    elif (d / "comparison.json").exists():
         text = compare_report(d)
     elif (d / "sweep.json").exists():
         text = sweep_report(d)
@@ -294,8 +327,8 @@ def write_report(directory: str | Path) -> Path:
         text = run_report(d)
     else:
         raise FileNotFoundError(
-            f"{d}: no pxsim run, comparison or sweep here (no manifest.json, "
-            "comparison.json or sweep.json)"
+            f"{d}: no pxsim run, comparison, sweep or calibration here (no manifest.json, "
+            "comparison.json, sweep.json or calibration.json)"
         )
     path = d / "report.html"
     atomic_write_text(path, text)

@@ -264,3 +264,35 @@ def test_ctrl_c_then_resume_gives_the_uninterrupted_fit(observed: Path, tmp_path
     assert "reused" in resumed.stdout
     for name in ("posterior.csv", "fit.csv", "targets.csv"):
         assert (out / name).read_bytes() == (whole / name).read_bytes(), name
+
+
+def test_python_api_in_a_temporary_directory(observed: Path) -> None:
+    import sim
+
+    rep = sim.calibrate(
+        MINIMAL,
+        observed,
+        {"parties.blue.initiative.mean": (5, 120)},
+        points=12,
+        replications=2,
+        check_replications=10,
+        workers=1,
+    )
+    assert rep.out is None
+    assert list(rep.fit["parameter"]) == ["parties.blue.initiative.mean"]
+    assert len(rep.posterior) == 12 and rep.posterior["weight"].sum() == pytest.approx(1)
+
+
+@pytest.mark.slow
+def test_calibration_report_renders_in_a_browser(observed: Path, tmp_path: Path) -> None:
+    from test_compare_report import _render
+
+    out = tmp_path / "cal"
+    args = ["calibrate", str(MINIMAL), "--observed", str(observed), "--fit", FIT[0]]
+    args += ["--points", "12", "-n", "2", "--check-replications", "10", "--workers", "1"]
+    assert main([*args, "--out", str(out), "--quiet", "--report"]) == 0
+    page = (out / "report.html").read_text()
+    assert "pxsim calibration: minimal" in page and "Fitted parameters" in page
+    assert page.count("data:image/png;base64,") == 1
+    dom = _render(out / "report.html", tmp_path / "profile")
+    assert 'data-figures-rendered="1"' in dom

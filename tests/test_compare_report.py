@@ -186,7 +186,7 @@ def test_report_of_a_directory_without_results(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["report", str(tmp_path)]) == 2
-    assert "no pxsim run, comparison or sweep here" in capsys.readouterr().err
+    assert "no pxsim run, comparison, sweep or calibration here" in capsys.readouterr().err
 
 
 @pytest.mark.slow
