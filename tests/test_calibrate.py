@@ -296,3 +296,13 @@ def test_calibration_report_renders_in_a_browser(observed: Path, tmp_path: Path)
     assert page.count("data:image/png;base64,") == 1
     dom = _render(out / "report.html", tmp_path / "profile")
     assert 'data-figures-rendered="1"' in dom
+
+
+@pytest.mark.slow
+def test_dask_gives_the_same_fit(observed: Path, tmp_path: Path) -> None:
+    pytest.importorskip("dask.distributed")
+    plan = _plan(observed, points=16, replications=2, check_replications=8, rounds=2)
+    calibrate(plan, tmp_path / "dask", backend="dask", workers=2)
+    calibrate(plan, tmp_path / "serial", backend="serial")
+    for name in ("posterior.csv", "targets.csv", "fit.csv"):
+        assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "serial" / name).read_bytes()
