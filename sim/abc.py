@@ -65,14 +65,20 @@ def tolerance(d: np.ndarray, accept: float) -> float:
     return float(np.quantile(finite, accept))
 
 
-def kernel_weights(d: np.ndarray, eps: float) -> np.ndarray:
-    """Epanechnikov weights averaged over the last axis (replications): shape (P,)."""
-    if not np.isfinite(eps) or eps <= 0:
-        # every accepted simulation is an exact match (or nothing is finite): equal weights
-        return np.mean(d <= eps, axis=-1) if np.isfinite(eps) else np.zeros(d.shape[:-1])
+def kernel(d: np.ndarray, eps: float) -> np.ndarray:
+    """The Epanechnikov kernel ``1 − (d/ε)²`` of every distance (0 beyond ε); with ε = 0 an
+    exact match weighs 1, and with no finite ε nothing weighs."""
+    if not np.isfinite(eps):
+        return np.zeros(d.shape)
+    if eps <= 0:
+        return (d <= eps).astype(float)
     u = d / eps
-    k = np.where(u <= 1, 1 - u**2, 0.0)
-    return np.asarray(k.mean(axis=-1))
+    return np.where(u <= 1, 1 - u**2, 0.0)
+
+
+def kernel_weights(d: np.ndarray, eps: float) -> np.ndarray:
+    """Kernel weights averaged over the last axis (replications): shape (P,)."""
+    return np.asarray(kernel(d, eps).mean(axis=-1))
 
 
 def acceptance(d: np.ndarray, eps: float) -> np.ndarray:

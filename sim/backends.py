@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 from sim.chunks import run_chunk
@@ -215,3 +218,42 @@ def make_backend(
     if n == 1 or (n_tasks is not None and n_tasks <= 1):
         return SerialBackend()
     return LocalBackend(n)
+
+
+@contextmanager
+def interrupt_on_sigterm() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C (in the main thread), so both leave finished chunks."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def run_tasks(
+    tasks: Sequence[Any],
+    on_result: OnResult,
+    *,
+    fn: Work = run_chunk,
+    backend: str = "local",
+    workers: int | None = None,
+    scheduler: str | None = None,
+) -> tuple[str, int]:
+    """Run ``tasks`` with ``fn`` on a backend, calling ``on_result`` as each finishes; SIGTERM
+    interrupts like Ctrl-C and the workers are always stopped. Returns (backend name, workers)."""
+    if not tasks:
+        return "none", 0
+    engine = make_backend(backend, workers, scheduler, n_tasks=len(tasks))
+    try:
+        with interrupt_on_sigterm():
+            engine.run(tasks, on_result, fn=fn)
+    finally:
+        engine.close()
+    return engine.name, engine.workers

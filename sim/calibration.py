@@ -45,6 +45,7 @@ from sim.schema import Scenario
 from sim.store import RunStore, atomic_write_bytes
 from sim.target_runs import StatsData, StatsTask, run_stats, run_stats_tasks
 from sim.targets import Target, observed_vector, stat_groups, stat_names
+from sim.text import text_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -90,6 +91,13 @@ class CalibrationPlan:
     @property
     def targets(self) -> list[Target]:
         return self.observations.targets
+
+    @property
+    def fixed(self) -> dict[str, Any]:
+        """The ``--set`` values every point shares."""
+        from sim.scenario import parse_override
+
+        return dict(parse_override(o) for o in self.sweep.overrides)
 
     @property
     def all_targets(self) -> list[Target]:
@@ -255,9 +263,9 @@ def round_scenarios(plan: CalibrationPlan, values: list[dict[str, Any]], r: int)
     """Validated scenarios for a round's points (round 0's were validated by the plan)."""
     if r == 0:
         return plan.sweep.scenarios
-    from sim.scenario import loads_scenario, parse_override
+    from sim.scenario import loads_scenario
 
-    fixed = dict(parse_override(o) for o in plan.sweep.overrides)
+    fixed = plan.fixed
     text = plan.scenario_text or ""
     label = plan.sweep.source or "<scenario>"
     out = []
@@ -292,8 +300,7 @@ class Runner:
 
     def stats(self, r: int, scenarios: list[Scenario]) -> np.ndarray:
         """Statistics of every point and replication of round ``r``, (P, K, m)."""
-        from sim.backends import make_backend
-        from sim.runner import interrupt_on_sigterm
+        from sim.backends import run_tasks
 
         n, k = len(scenarios), self.plan.replications
         size = group_size(n)
@@ -309,19 +316,20 @@ class Runner:
         self.bar.update(sum(len(g) for g in groups if g[0] in done) * k)
         self.run += len(tasks)
         self.reused += len(groups) - len(tasks)
+
+        def on_result(data: StatsData) -> None:
+            self.store.write_part(r, data)
+            self.bar.update(data.n)
+
         if tasks:
-            engine = make_backend(self.backend, self.workers, self.scheduler, n_tasks=len(tasks))
-            self.name, self.nworkers = engine.name, engine.workers
-
-            def on_result(data: StatsData) -> None:
-                self.store.write_part(r, data)
-                self.bar.update(data.n)
-
-            try:
-                with interrupt_on_sigterm():
-                    engine.run(tasks, on_result, fn=run_stats)
-            finally:
-                engine.close()
+            self.name, self.nworkers = run_tasks(
+                tasks,
+                on_result,
+                fn=run_stats,
+                backend=self.backend,
+                workers=self.workers,
+                scheduler=self.scheduler,
+            )
         return self.store.read_round(r, n, k, len(stat_names(targets)))
 
 
@@ -426,7 +434,7 @@ def weigh(
     eps = abc.tolerance(d, plan.accept)
     if previous is not None:
         eps = min(eps, previous.epsilon)
-    kernel = abc.kernel_weights(d[..., None], eps)  # (P, 1 or K): each simulation's kernel
+    kernel = abc.kernel(d, eps)  # (P, 1 or K): each simulation's kernel
     unit = unit_values(plan.specs, values)
     q = proposal_density(previous, unit) if previous is not None else np.ones(len(values))
     per_run = np.broadcast_to(kernel / q[:, None], (len(values), reps))
@@ -590,11 +598,10 @@ def fitted_scenario(plan: CalibrationPlan, fitted: Mapping[str, Any]) -> tuple[S
     original file with those values replaced and its comments kept, under a header saying how
     it was fitted. Falls back to the resolved scenario if the edit cannot be verified."""
     from sim import __version__
-    from sim.scenario import loads_scenario, parse_override, resolved_yaml, scenario_hash
+    from sim.scenario import loads_scenario, resolved_yaml, scenario_hash
     from sim.yaml_edit import edit_yaml
 
-    fixed = dict(parse_override(o) for o in plan.sweep.overrides)
-    values = {**fixed, **fitted}
+    values = {**plan.fixed, **fitted}
     label = plan.sweep.source or "<scenario>"
     text = plan.scenario_text or resolved_yaml(plan.sweep.base)
     scn = loads_scenario(text, values, source=label)
@@ -859,7 +866,7 @@ def format_report(report: CalibrationReport) -> str:
                 f"{r['credible_05']:.3g}–{r['credible_95']:.3g}",
             ]
         )
-    lines.append(_table(header, rows))
+    lines.append(text_table(header, rows))
     lines.append("")
     lines.append(
         f"fitted scenario, {report.fitted.name} x {s['check_replications']} runs: observed "
@@ -875,7 +882,7 @@ def format_report(report: CalibrationReport) -> str:
             for _, r in worst.head(3).iterrows()
         )
         trows.append([str(target), used, f"{int(g['inside_90'].sum())}/{len(g)}", miss])
-    lines.append(_table(["target", "role", "inside", "misses (first 3)"], trows))
+    lines.append(text_table(["target", "role", "inside", "misses (first 3)"], trows))
     if s["prediction"]:
         lines.append("")
         lines.append(
@@ -893,7 +900,9 @@ def format_report(report: CalibrationReport) -> str:
             for r in s["prediction"]
         ]
         lines.append(
-            _table(["period", "quantity", "median", "90% interval", "prior: median (90%)"], prow)
+            text_table(
+                ["period", "quantity", "median", "90% interval", "prior: median (90%)"], prow
+            )
         )
     reused = f", {report.tasks_reused} reused" if report.tasks_reused else ""
     lines.append(
@@ -901,14 +910,6 @@ def format_report(report: CalibrationReport) -> str:
         f"worker(s)); {report.seconds:.1f} s in all"
     )
     return "\n".join(lines)
-
-
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    out = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
-    out.append("  ".join("-" * w for w in widths))
-    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    return "\n".join(line.rstrip() for line in out)
 
 
 def run_calibration(

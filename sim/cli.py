@@ -123,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pxsim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    def scale_opts(p: argparse.ArgumentParser, chunks: bool = True) -> None:
+    def scale_opts(p: argparse.ArgumentParser, chunks: bool = True, resumable: bool = True) -> None:
         g = p.add_argument_group("scale and safety")
         g.add_argument(
             "--workers",
@@ -152,14 +152,15 @@ def build_parser() -> argparse.ArgumentParser:
             help="Dask scheduler address (tcp://host:8786); without it --backend "
             "dask starts a local cluster",
         )
-        g.add_argument(
-            "--resume",
-            action="store_true",
-            help="continue an interrupted run in --out from its finished chunks",
-        )
-        g.add_argument(
-            "--force", action="store_true", help="replace a different run already in --out"
-        )
+        if resumable:
+            g.add_argument(
+                "--resume",
+                action="store_true",
+                help="continue an interrupted run in --out from its finished chunks",
+            )
+            g.add_argument(
+                "--force", action="store_true", help="replace a different run already in --out"
+            )
         g.add_argument(
             "--progress",
             action="store_true",
@@ -436,14 +437,7 @@ def build_parser() -> argparse.ArgumentParser:
     fc.add_argument(
         "--out", metavar="DIR", default=None, help="write forecast.csv and forecast_summary.csv"
     )
-    fc.add_argument(
-        "--workers",
-        type=_positive_int,
-        default=None,
-        help="worker processes (default: all cores; 1 = serial in this process)",
-    )
-    fc.add_argument("--progress", action="store_true", help="show a progress bar")
-    fc.add_argument("--quiet", action="store_true", help="no progress bar")
+    scale_opts(fc, chunks=False, resumable=False)
     scenario_opts(fc)
 
     cal = sub.add_parser(
@@ -773,6 +767,8 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
         seed=args.seed,
         overrides=args.overrides,
         workers=args.workers,
+        backend=args.backend,
+        scheduler=args.scheduler,
         progress=_show_progress(args),
     )
     print(format_forecast(res, args.replications))

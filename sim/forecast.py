@@ -24,12 +24,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.chunks import plan_chunks
 from sim.errors import ScenarioError
 from sim.scenario import load_scenario, loads_scenario, parse_override
 from sim.schema import Scenario
 from sim.streams import stable_key
 from sim.target_runs import StatsTask, run_stats_tasks
 from sim.targets import Target
+from sim.text import text_table
 
 INTERVAL = (0.05, 0.95)
 
@@ -117,6 +119,7 @@ def forecast(
     overrides: Sequence[str] | Mapping[str, Any] = (),
     workers: int | None = None,
     backend: str = "local",
+    scheduler: str | None = None,
     progress: bool = False,
 ) -> ForecastResult:
 
@@ -144,24 +147,23 @@ def forecast(
         scenarios = [loads_scenario(text, {**fixed, **d}, source=str(scenario)) for d in draws]
         tasks = [
             StatsTask(
-                tuple((i, scenarios[i]) for i in range(a, min(a + 16, n))),
-                run_seed,
-                a,
-                min(a + 16, n),
-                targets,
-                paired=True,
+                tuple((i, scenarios[i]) for i in range(a, b)), run_seed, a, b, targets, paired=True
             )
-            for a in range(0, n, 16)
+            for a, b in plan_chunks(0, n, 16)
         ]
     else:
         draws = [{} for _ in range(n)]
-        size = max(1, math.ceil(n / 32))
         tasks = [
-            StatsTask(((0, base),), run_seed, a, min(a + size, n), targets)
-            for a in range(0, n, size)
+            StatsTask(((0, base),), run_seed, a, b, targets)
+            for a, b in plan_chunks(0, n, max(1, math.ceil(n / 32)))
         ]
     parts = run_stats_tasks(
-        tasks, backend=backend, workers=workers, progress=progress, desc=f"{base.name} forecast"
+        tasks,
+        backend=backend,
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
+        desc=f"{base.name} forecast",
     )
     stats = np.concatenate([p.stats.reshape(-1, p.stats.shape[-1]) for p in parts])
     columns: dict[str, Any] = {"run": np.arange(n)}
@@ -170,9 +172,8 @@ def forecast(
     width = 2 * len(periods)
     for t_i, t in enumerate(targets):
         block = stats[:, t_i * width : (t_i + 1) * width]
-        name = "deals" if t.id == "deals" else t.id
         for p_i, p in enumerate(periods):
-            columns[f"{name}_{p.label}"] = block[:, 2 * p_i + 1] - block[:, 2 * p_i]
+            columns[f"{t.id}_{p.label}"] = block[:, 2 * p_i + 1] - block[:, 2 * p_i]
     runs = pd.DataFrame(columns)
     quantities = [c for c in runs.columns if c.startswith(("deals_", "returned_"))]
     summary = pd.DataFrame(
@@ -213,8 +214,5 @@ def format_forecast(res: ForecastResult, n: int) -> str:
         ]
         for _, r in res.summary.iterrows()
     ]
-    widths = [max(len(h), *(len(x[i]) for x in rows)) for i, h in enumerate(header)]
-    lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(x, widths, strict=True)).rstrip() for x in rows]
+    lines.append(text_table(header, rows, left=1))
     return "\n".join(lines)

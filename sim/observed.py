@@ -217,20 +217,20 @@ def _target(
     hi = _bound(item, "to", path, at, start, math.inf)
     if lo > hi:
         raise at.error((*path, "to"), "expected `to` on or after `from`")
-    rows = [(d, v, where) for d, v, where in rows if d not in drop]
+    rows = [(d, v) for d, v in rows if d not in drop]
     quantiles = _quantiles(item, path, at, kind)
     if kind in CUMULATIVE:
         if "from" in item or "to" in item:
             raise at.error((*path, "from"), f"{kind} takes no window; use drop to leave dates out")
-        points = [(d, v, w) for d, v, w in rows if v is not None]
+        points = [(d, v) for d, v in rows if v is not None]
         if not points:
             raise at.error(path, "no observation left (every value missing or dropped)")
-        dates = [d for d, _, _ in points]
+        dates = [d for d, _ in points]
         dup = sorted({d for d in dates if dates.count(d) > 1})
         if dup:
             raise at.error(path, f"date {dup[0]} is observed twice; drop one of them")
         points.sort(key=lambda r: r[0])
-        days = [float((d - start).days) for d, _, _ in points]
+        days = [float((d - start).days) for d, _ in points]
         if days[0] < 0:
             raise at.error(path, f"{points[0][0]} is before the scenario's start date {start}")
         return Target(
@@ -238,19 +238,19 @@ def _target(
             kind=kind,
             party=party,
             days=tuple(days),
-            dates=tuple(d.isoformat() for d, _, _ in points),
-            observed=tuple(float(v) for _, v, _ in points),
+            dates=tuple(d.isoformat() for d, _ in points),
+            observed=tuple(float(v) for _, v in points),
             source=f"{at.source} targets {tid}",
         )
-    inside = [(d, v, w) for d, v, w in rows if lo <= (d - start).days <= hi]
+    inside = [(d, v) for d, v in rows if lo <= (d - start).days <= hi]
     if kind == "sizes":
-        sample = [float(v) for _, v, _ in inside if v is not None]
+        sample = [float(v) for _, v in inside if v is not None]
         if not sample:
             raise at.error(path, "no sizes in the window (values missing, dropped or outside)")
         if min(sample) < 0:
             raise at.error((*path, "value"), "sizes must be >= 0")
     else:
-        days_seen = sorted({(d - start).days for d, _, _ in inside})
+        days_seen = sorted({(d - start).days for d, _ in inside})
         if len(days_seen) < 2:
             raise at.error(path, "gaps need at least two dates in the window")
         sample = [float(b - a) for a, b in itertools.pairwise(days_seen)]
@@ -319,7 +319,7 @@ def _dates(values: Any, path: tuple[Any, ...], at: _Where) -> set[dt.date]:
     return out
 
 
-Row = tuple[dt.date, float | None, dict[str, str]]
+Row = tuple[dt.date, float | None]  # a date and its value (None where the cell is empty)
 
 
 def _rows(item: Mapping[str, Any], path: tuple[Any, ...], at: _Where, base: Path) -> list[Row]:
@@ -346,7 +346,7 @@ def _inline(points: Any, path: tuple[Any, ...], at: _Where) -> list[Row]:
             isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v)
         ):
             raise at.error((*path, j, "value"), f"expected a number, got {v!r}")
-        rows.append((d, None if v is None else float(v), {}))
+        rows.append((d, None if v is None else float(v)))
     return rows
 
 
@@ -403,7 +403,7 @@ def _csv_rows(item: Mapping[str, Any], path: tuple[Any, ...], at: _Where, base: 
                             line=line,
                             field=value_col,
                         ) from None
-                rows.append((d, value, dict(record)))
+                rows.append((d, value))
     except UnicodeDecodeError:
         raise at.error((*path, "csv"), f"{file} is not UTF-8 text") from None
     return rows

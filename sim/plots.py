@@ -32,6 +32,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from sim.results import summarise
+from sim.text import format_number
 
 __all__ = [
     "DEAL_MARKERS",
@@ -459,29 +460,19 @@ def _distribution_panel(ax: Axes, values: np.ndarray, metric: str, max_bars: int
         color=PALETTE[1],
         alpha=0.3,
         zorder=0,
-        label=f"95% CI of mean [{_num(s['ci_low'])}, {_num(s['ci_high'])}]",
+        label=f"95% CI of mean [{format_number(s['ci_low'])}, {format_number(s['ci_high'])}]",
     )
-    ax.axvline(s["mean"], color=PALETTE[1], linewidth=2, label=f"mean {_num(s['mean'])}")
+    ax.axvline(s["mean"], color=PALETTE[1], linewidth=2, label=f"mean {format_number(s['mean'])}")
     ax.axvline(s["p05"], color="0.3", linestyle="--", linewidth=1)
     ax.axvline(
         s["p95"],
         color="0.3",
         linestyle="--",
         linewidth=1,
-        label=f"5%–95% of runs {_num(s['p05'])}–{_num(s['p95'])}",
+        label=f"5%–95% of runs {format_number(s['p05'])}–{format_number(s['p95'])}",
     )
     ax.legend(fontsize="x-small", loc="upper right")
     ax.set_ylim(top=ax.get_ylim()[1] * 1.35)  # room for the legend above the bars
-
-
-def _num(x: float) -> str:
-    if not np.isfinite(x):
-        return "—"
-    if abs(x) >= 100:
-        return f"{x:,.0f}"
-    if abs(x) >= 10:
-        return f"{x:.1f}"
-    return f"{x:.2f}"
 
 
 # --------------------------------------------------------------------------- one run
@@ -750,7 +741,7 @@ def heatmap(
             if not np.isfinite(v):
                 text, color = "—", "black"
             else:
-                text = _num(v)
+                text = format_number(v)
                 color = "black" if (v > mid) == dark_high else "white"
             ax.text(c, r, text, ha="center", va="center", fontsize="small", color=color)
     return fig

@@ -15,6 +15,7 @@ from scipy import stats
 
 from sim.experiment import Batch
 from sim.simulation import OUTCOME_COLUMNS, PARTY_COLUMNS
+from sim.text import format_number
 
 MAIN_METRICS = (
     "captured",
@@ -153,17 +154,9 @@ def format_table(summary: pd.DataFrame, metrics: Sequence[str] = MAIN_METRICS) -
         if row["n"] == 0:
             lines.append(f"{metric!s:<24}{'—':>12}{'(no run had one)':>26}{'':>24}{0:>7}")
             continue
-        ci = f"[{_fmt(row['ci_low'])}, {_fmt(row['ci_high'])}]"
-        rng = f"{_fmt(row['p05'])} – {_fmt(row['p95'])}"
-        lines.append(f"{metric!s:<24}{_fmt(row['mean']):>12}{ci:>26}{rng:>24}{int(row['n']):>7}")
+        ci = f"[{format_number(row['ci_low'])}, {format_number(row['ci_high'])}]"
+        rng = f"{format_number(row['p05'])} – {format_number(row['p95'])}"
+        lines.append(
+            f"{metric!s:<24}{format_number(row['mean']):>12}{ci:>26}{rng:>24}{int(row['n']):>7}"
+        )
     return "\n".join(lines)
-
-
-def _fmt(x: float) -> str:
-    if not np.isfinite(x):
-        return "—"
-    if abs(x) >= 100:
-        return f"{x:,.0f}"
-    if abs(x) >= 10:
-        return f"{x:.1f}"
-    return f"{x:.2f}"

@@ -12,12 +12,9 @@ from __future__ import annotations
 import json
 import math
 import platform
-import signal
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +24,7 @@ import pandas as pd
 import simpy
 
 from sim import __version__
-from sim.backends import make_backend
+from sim.backends import run_tasks
 from sim.chunks import (
     CHANNEL_COUNTS,
     PARTY_VALUES,
@@ -99,23 +96,6 @@ def chunk_frames(
     return pd.DataFrame(runs), pd.DataFrame(parties)
 
 
-@contextmanager
-def interrupt_on_sigterm() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C (in the main thread), so both leave finished chunks."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    old = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, old)
-
-
 class Progress:
     """A progress bar on stderr (tqdm) with elapsed time and an estimate; silent if off."""
 
@@ -179,21 +159,13 @@ def execute(
     progress: Progress,
 ) -> tuple[str, int]:
     """Run ``tasks`` on a backend, writing each chunk as it finishes."""
-    if not tasks:
-        return "none", 0
-    engine = make_backend(backend, workers, scheduler, n_tasks=len(tasks))
 
     def on_result(data: ChunkData) -> None:
         runs, parties = frames(data)
         store.write_chunk(data, runs, parties)
         progress.update(data.n)
 
-    try:
-        with interrupt_on_sigterm():
-            engine.run(tasks, on_result)
-    finally:
-        engine.close()
-    return engine.name, engine.workers
+    return run_tasks(tasks, on_result, backend=backend, workers=workers, scheduler=scheduler)
 
 
 def run_to_dir(

@@ -46,6 +46,7 @@ from sim.designs import (
 from sim.errors import ScenarioError
 from sim.scenario import load_scenario, loads_scenario, parse_override, resolved_dict
 from sim.schema import Scenario
+from sim.text import text_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -445,20 +446,6 @@ def _fmt(x: Any) -> str:
     return f"{v:.3g}"
 
 
-def _table(header: list[str], rows: list[list[str]], left: int = 0) -> str:
-    """A plain-text table; the first ``left`` columns are left-aligned, the rest right."""
-    widths = [max(len(h), *(len(r[j]) for r in rows)) for j, h in enumerate(header)]
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(
-            c.ljust(w) if j < left else c.rjust(w)
-            for j, (c, w) in enumerate(zip(cells, widths, strict=True))
-        ).rstrip()
-
-    head = line(header)
-    return "\n".join([head, "-" * len(head), *(line(r) for r in rows)])
-
-
 def format_points(summary: pd.DataFrame, paths: Sequence[str], limit: int = 20) -> str:
     """Points with their parameters and the mean of a few main outcomes."""
     header = ["point", *paths, *(f"{m} (mean)" for m in SHOW_METRICS)]
@@ -467,7 +454,7 @@ def format_points(summary: pd.DataFrame, paths: Sequence[str], limit: int = 20) 
         cells = [str(int(r["point"])), *(_fmt(r[p]) for p in paths)]
         cells += [_fmt(r[f"{m}_mean"]) for m in SHOW_METRICS]
         rows.append(cells)
-    text = _table(header, rows)
+    text = text_table(header, rows, left=0)
     if len(summary) > limit:
         text += f"\n... {len(summary) - limit} more point(s) in points.csv"
     return text
@@ -488,4 +475,4 @@ def format_indices(indices: pd.DataFrame, design: str, metrics: Sequence[str]) -
     ]
     if not rows:
         return "(no indices for the main outcomes: each is constant or undefined at some point)"
-    return _table(header, rows, left=2)
+    return text_table(header, rows, left=2)

@@ -100,23 +100,22 @@ def run_stats_tasks(
     """Run ``tasks`` on a backend with a progress bar; the results in task order (by
     ``start``). Ctrl-C and SIGTERM stop the workers. Not resumable: for quick follow-up runs
     (a calibration's check, a forecast)."""
-    from sim.backends import make_backend
-    from sim.runner import Progress, interrupt_on_sigterm
+    from sim.backends import run_tasks
+    from sim.runner import Progress
 
     parts: dict[int, StatsData] = {}
     bar = Progress(
         sum(len(t.points) if t.paired else t.stop - t.start for t in tasks), progress, desc
     )
-    engine = make_backend(backend, workers, scheduler, n_tasks=len(tasks))
 
     def on_result(data: StatsData) -> None:
         parts[data.start] = data
         bar.update(data.n)
 
     try:
-        with interrupt_on_sigterm():
-            engine.run(tasks, on_result, fn=run_stats)
+        run_tasks(
+            tasks, on_result, fn=run_stats, backend=backend, workers=workers, scheduler=scheduler
+        )
     finally:
-        engine.close()
         bar.close()
     return [parts[k] for k in sorted(parts)]
