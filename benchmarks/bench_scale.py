@@ -174,12 +174,13 @@ class Meter:
 # --------------------------------------------------------------------------- instrumenting
 class Instrument:
     """Times the parent's side of ``run_to_dir`` by wrapping, for the duration of one run,
-    ``sim.runner.make_backend`` (backend start-up: a Dask cluster is started here; a local
+    ``sim.backends.make_backend`` (backend start-up: a Dask cluster is started here; a local
     pool lazily at the first submit), ``sim.runner.chunk_frames`` and
     ``sim.store.RunStore.write_chunk`` (the parent's work per finished chunk) and
     ``sim.runner.finalize`` (assembling the output contract). Nothing in ``sim/`` changes."""
 
     def __enter__(self) -> Instrument:
+        import sim.backends
         import sim.runner
         import sim.store
 
@@ -191,7 +192,7 @@ class Instrument:
         self.last_done = 0.0
         self.finalize_start = 0.0
         self._saved = (
-            sim.runner.make_backend,
+            sim.backends.make_backend,
             sim.runner.chunk_frames,
             sim.store.RunStore.write_chunk,
             sim.runner.finalize,
@@ -235,10 +236,11 @@ class Instrument:
 
     @staticmethod
     def _install(make_backend: Any, chunk_frames: Any, write_chunk: Any, finalize: Any) -> None:
+        import sim.backends
         import sim.runner
         import sim.store
 
-        sim.runner.make_backend = make_backend
+        sim.backends.make_backend = make_backend
         sim.runner.chunk_frames = chunk_frames
         setattr(sim.store.RunStore, "write_chunk", write_chunk)  # noqa: B010
         sim.runner.finalize = finalize
