@@ -16,7 +16,7 @@ Everything is measured in one process, one after the other, on one core:
    ``Environment._eid`` (an ``itertools.count``); what was scheduled and is not left in
    ``Environment._queue`` at the end was processed. Counting this way adds no cost to the run.
 2. Replications per second of every ``scenarios/*.yaml`` (globbed at run time) through
-   ``sim.experiment.run_replications``, n chosen so each timing takes a few seconds.
+   ``sim.experiments.experiment.run_replications``, n chosen so each timing takes a few seconds.
 3. The two-party world written twice: by hand in plain SimPy (every capture an event, see
    ``handwritten_run``) and as the pxsim scenario ``benchmarks/two_party.yaml``. Both are timed
    alternately, best of ``--repeats``; the ratio is pxsim replications/s over hand-written
@@ -47,11 +47,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run from a source tree without installing
     sys.path.insert(0, str(ROOT))
 
-from sim import __version__ as PXSIM_VERSION  # noqa: E402
-from sim.experiment import run_replications  # noqa: E402
-from sim.scenario import load_scenario  # noqa: E402
-from sim.schema import Scenario  # noqa: E402
-from sim.simulation import Simulation  # noqa: E402
+from sim.experiments.experiment import run_replications  # noqa: E402
+from sim.model.simulation import Simulation
+from sim.scenario.loading import load_scenario
+from sim.scenario.schema import Scenario
+from sim.version import __version__ as PXSIM_VERSION  # noqa: E402
 
 TWO_PARTY = ROOT / "benchmarks" / "two_party.yaml"
 SCENARIOS = ROOT / "scenarios"

@@ -10,7 +10,7 @@ Run from the repository root::
 Four figures, each a ratio, measured one after the other in one run:
 
 1. Parallel efficiency on 2 cores: replications/s with 2 workers / (2 x replications/s
-   serial), both through ``sim.runner.run_to_dir`` into temporary directories, on
+   serial), both through ``sim.experiments.runner.run_to_dir`` into temporary directories, on
    ``scenarios/kursk_2025.yaml`` with n chosen (from a short calibration run) so the serial
    run takes at least 20 s. Pool start-up, the parent writing chunks and the final assembly
    of the output files are inside the timing: that is what a user waits for. Target >= 0.9.
@@ -37,7 +37,7 @@ assembly, CPU time per replication) so a missed target can be traced, and part 1
 efficiency the same parts would give on a machine with no other jobs.
 
 The script imports only the standard library at module level: worker processes are started
-with ``spawn`` and re-import it, and should pay only for what a worker needs (``sim.chunks``).
+with ``spawn`` and re-import it, and should pay only for what a worker needs (``sim.experiments.chunks``).
 """
 
 from __future__ import annotations
@@ -174,15 +174,15 @@ class Meter:
 # --------------------------------------------------------------------------- instrumenting
 class Instrument:
     """Times the parent's side of ``run_to_dir`` by wrapping, for the duration of one run,
-    ``sim.backends.make_backend`` (backend start-up: a Dask cluster is started here; a local
-    pool lazily at the first submit), ``sim.runner.chunk_frames`` and
-    ``sim.store.RunStore.write_chunk`` (the parent's work per finished chunk) and
-    ``sim.runner.finalize`` (assembling the output contract). Nothing in ``sim/`` changes."""
+    ``sim.experiments.backends.make_backend`` (backend start-up: a Dask cluster is started here; a local
+    pool lazily at the first submit), ``sim.experiments.runner.chunk_frames`` and
+    ``sim.experiments.store.RunStore.write_chunk`` (the parent's work per finished chunk) and
+    ``sim.experiments.runner.finalize`` (assembling the output contract). Nothing in ``sim/`` changes."""
 
     def __enter__(self) -> Instrument:
-        import sim.backends
-        import sim.runner
-        import sim.store
+        import sim.experiments.backends
+        import sim.experiments.runner
+        import sim.experiments.store
 
         self.t0 = time.perf_counter()
         self.backend_s = 0.0
@@ -192,10 +192,10 @@ class Instrument:
         self.last_done = 0.0
         self.finalize_start = 0.0
         self._saved = (
-            sim.backends.make_backend,
-            sim.runner.chunk_frames,
-            sim.store.RunStore.write_chunk,
-            sim.runner.finalize,
+            sim.experiments.backends.make_backend,
+            sim.experiments.runner.chunk_frames,
+            sim.experiments.store.RunStore.write_chunk,
+            sim.experiments.runner.finalize,
         )
         make_backend, chunk_frames, write_chunk, finalize = self._saved
         inst = self
@@ -236,14 +236,14 @@ class Instrument:
 
     @staticmethod
     def _install(make_backend: Any, chunk_frames: Any, write_chunk: Any, finalize: Any) -> None:
-        import sim.backends
-        import sim.runner
-        import sim.store
+        import sim.experiments.backends
+        import sim.experiments.runner
+        import sim.experiments.store
 
-        sim.backends.make_backend = make_backend
-        sim.runner.chunk_frames = chunk_frames
-        setattr(sim.store.RunStore, "write_chunk", write_chunk)  # noqa: B010
-        sim.runner.finalize = finalize
+        sim.experiments.backends.make_backend = make_backend
+        sim.experiments.runner.chunk_frames = chunk_frames
+        setattr(sim.experiments.store.RunStore, "write_chunk", write_chunk)  # noqa: B010
+        sim.experiments.runner.finalize = finalize
 
     def __exit__(self, *exc: object) -> None:
         self._install(*self._saved)
@@ -262,7 +262,7 @@ class Instrument:
 
 def timed_run(scn: Any, n: int, **options: Any) -> dict[str, Any]:
     """One ``run_to_dir`` into a fresh temporary directory, timed and broken down."""
-    from sim.runner import run_to_dir
+    from sim.experiments.runner import run_to_dir
 
     scratch = tempfile.mkdtemp(prefix="pxsim-bench-")
     try:
@@ -297,7 +297,7 @@ def timed_run(scn: Any, n: int, **options: Any) -> dict[str, Any]:
 def _worker_ready(sleep: float) -> tuple[int, float, float]:
     """In a fresh worker: import what a chunk needs, report when that was done."""
     t = time.perf_counter()
-    import sim.chunks  # noqa: F401
+    import sim.experiments.chunks  # noqa: F401
 
     done = time.time()
     time.sleep(sleep)  # hold this worker so the other task lands on the other one
@@ -305,7 +305,7 @@ def _worker_ready(sleep: float) -> tuple[int, float, float]:
 
 
 def pool_startup(workers: int = WORKERS) -> dict[str, Any]:
-    """Seconds from creating a ``spawn`` pool until every worker has imported sim.chunks
+    """Seconds from creating a ``spawn`` pool until every worker has imported sim.experiments.chunks
     (what ``LocalBackend`` pays before its first chunk can run)."""
     import multiprocessing
 
@@ -349,8 +349,8 @@ def median_index(values: list[float]) -> int:
 def bench_efficiency(
     cfg: dict[str, Any], seed: int, repeats: int, startup_hint: float | None = None
 ) -> dict[str, Any]:
-    from sim.chunks import default_chunk_size
-    from sim.scenario import load_scenario
+    from sim.experiments.chunks import default_chunk_size
+    from sim.scenario.loading import load_scenario
 
     scn = load_scenario(KURSK)
     cal = timed_run(scn, cfg["calibrate"], seed=seed, workers=1)
@@ -453,7 +453,7 @@ def bench_efficiency(
 def bench_dask(n: int, seed: int, repeats: int) -> dict[str, Any]:
     import logging
 
-    from sim.scenario import load_scenario
+    from sim.scenario.loading import load_scenario
 
     try:
         from dask.distributed import LocalCluster
@@ -625,7 +625,7 @@ def bench_memory(n: int, seed: int, diagnose: bool) -> dict[str, Any]:
     plan = [("n", n, pxsim_command()), ("10n", 10 * n, pxsim_command())]
     if diagnose and pxsim_command()[0] != sys.executable:
         # the same N run through `python -m sim`: spawn workers then do not re-import the
-        # console script (and with it sim.cli, pandas and pyarrow)
+        # console script (and with it sim.cli.main, pandas and pyarrow)
         plan.append(("n_python_m_sim", n, [sys.executable, "-m", "sim"]))
     for label, reps, prog in plan:
         with tempfile.TemporaryDirectory(prefix="pxsim-bench-mem-") as scratch:
@@ -756,9 +756,9 @@ def report(res: dict[str, Any]) -> str:
     if ps is not None:
         lines.append(
             f"   spawn pool of {WORKERS}: all workers ready after {ps['all_ready_s']:.2f} s "
-            f"(import sim.chunks in a worker {ps['import_sim_chunks_s']:.2f} s); fresh "
-            f"interpreter: import sim.chunks {res['imports']['sim.chunks']:.2f} s, "
-            f"sim.cli {res['imports']['sim.cli']:.2f} s"
+            f"(import sim.experiments.chunks in a worker {ps['import_sim_chunks_s']:.2f} s); fresh "
+            f"interpreter: import sim.experiments.chunks {res['imports']['sim.experiments.chunks']:.2f} s, "
+            f"sim.cli.main {res['imports']['sim.cli.main']:.2f} s"
         )
     e = res["efficiency"]
     hdr = f"   {'':34} {'reps':>6} {'seconds':>8} {'reps/s':>8}"
@@ -922,7 +922,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = QUICK if args.quick else FULL
     repeats = args.repeats or (1 if args.quick else 3)
 
-    from sim import __version__
+    from sim.version import __version__
 
     t0 = time.perf_counter()
     res: dict[str, Any] = {
@@ -940,7 +940,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     if not args.quick:  # diagnostics of worker start-up (a few seconds)
         res["pool_startup"] = section("pool start-up", pool_startup)
-        res["imports"] = {m: import_seconds(m) for m in ("sim.chunks", "sim.cli")}
+        res["imports"] = {m: import_seconds(m) for m in ("sim.experiments.chunks", "sim.cli.main")}
     res["efficiency"] = section(
         "1. parallel efficiency",
         lambda: bench_efficiency(

@@ -7,20 +7,18 @@ The public API: load a scenario, run it, read the results.
     >>> batch = run_replications(scn, seed=1, replications=10)
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("pxsim")
-except PackageNotFoundError:  # running from a source tree without install
-    __version__ = "0.0.0+local"
-
 from typing import Any
 
 from sim.errors import ScenarioError
-from sim.experiment import run_replications
-from sim.scenario import load_scenario, loads_scenario
-from sim.simulation import RunResult, Simulation
-from sim.sweep import SweepResult, sweep  # eager (it is light): `sim.sweep` stays the function
+from sim.experiments.experiment import run_replications
+from sim.experiments.sweep import (  # eager (it is light): `sim.experiments.sweep` stays the function
+    SweepResult,
+    sweep,
+)
+from sim.model.records import RunResult
+from sim.model.simulation import Simulation
+from sim.scenario.loading import load_scenario, loads_scenario
+from sim.version import __version__
 
 __all__ = [
     "CalibrationReport",
@@ -42,14 +40,14 @@ __all__ = [
 
 
 # the experiment API pulls in pandas and pyarrow: imported on first use only, so that worker
-# processes (which import sim.chunks) and the simulation core stay free of them
+# processes (which import sim.experiments.chunks) and the simulation core stay free of them
 _LAZY = {
     "run": ("sim.api", "run"),
     "RunOutput": ("sim.api", "RunOutput"),
-    "compare": ("sim.comparison", "compare_scenarios"),
-    "calibrate": ("sim.calibration", "run_calibration"),
-    "CalibrationReport": ("sim.calibration", "CalibrationReport"),
-    "Comparison": ("sim.comparison", "Comparison"),
+    "compare": ("sim.experiments.comparison", "compare_scenarios"),
+    "calibrate": ("sim.fit.calibration", "run_calibration"),
+    "CalibrationReport": ("sim.fit.calibration", "CalibrationReport"),
+    "Comparison": ("sim.experiments.comparison", "Comparison"),
 }
 
 

@@ -1,5 +1,5 @@
 """`python -m sim` does what the `pxsim` console script does."""
 
-from sim.cli import main
+from sim.cli.main import main
 
 raise SystemExit(main())

@@ -15,9 +15,9 @@ from typing import Any
 
 import pandas as pd
 
-from sim.runner import Precision, RunReport, run_to_dir
-from sim.scenario import load_scenario, loads_scenario
-from sim.schema import Scenario
+from sim.experiments.runner import Precision, RunReport, run_to_dir
+from sim.scenario.loading import load_scenario, loads_scenario
+from sim.scenario.schema import Scenario
 
 
 @dataclass
@@ -36,7 +36,7 @@ def as_scenario(scenario: Scenario | str | Path, overrides: Sequence[str] = ()) 
     """A Scenario from a Scenario, a YAML file path or YAML text (with ``--set`` overrides)."""
     if isinstance(scenario, Scenario):
         if overrides:
-            from sim.scenario import resolved_yaml
+            from sim.scenario.loading import resolved_yaml
 
             return loads_scenario(resolved_yaml(scenario), list(overrides), source=scenario.name)
         return scenario
@@ -58,7 +58,7 @@ def run(
     **options: Any,
 ) -> RunOutput:
     """Run ``replications`` of ``scenario`` (Scenario, path or YAML text) and return the
-    results. ``options`` are those of ``sim.runner.run_to_dir`` (chunk_size, backend,
+    results. ``options`` are those of ``sim.experiments.runner.run_to_dir`` (chunk_size, backend,
     scheduler, resume, force, progress, max_replications)."""
     scn = as_scenario(scenario, overrides)
     precision = Precision(*until) if until else None

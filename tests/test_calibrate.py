@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.calibration import calibrate, plan_calibration
-from sim.cli import main
+from sim.cli.main import main
 from sim.errors import ScenarioError
-from sim.scenario import load_scenario
-from sim.simulation import Simulation
-from sim.targets import DealHistory
+from sim.fit.calibration import calibrate, plan_calibration
+from sim.model.simulation import Simulation
+from sim.results.targets import DealHistory
+from sim.scenario.loading import load_scenario
 
 ROOT = Path(__file__).parents[1]
 MINIMAL = ROOT / "scenarios" / "minimal.yaml"

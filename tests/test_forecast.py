@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from sim.api import run
-from sim.cli import main
+from sim.cli.main import main
 from sim.errors import ScenarioError
-from sim.forecast import forecast, parse_period, posterior_draws
+from sim.fit.forecast import forecast, parse_period, posterior_draws
 
 ROOT = Path(__file__).parents[1]
 MINIMAL = ROOT / "scenarios" / "minimal.yaml"

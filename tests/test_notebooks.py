@@ -25,16 +25,16 @@ EXPECTED = (
 # what a notebook may import: pxsim's public API, the data and plotting stack, the widgets
 ALLOWED_TOP = {"sim", "numpy", "pandas", "matplotlib", "ipywidgets", "pathlib", "os", "tempfile"}
 ALLOWED_SIM = {
-    "sim.questions",
+    "sim.results.questions",
     "sim",
     "sim.api",
-    "sim.calibration",
-    "sim.comparison",
-    "sim.experiment",
-    "sim.forecast",
-    "sim.plots",
-    "sim.results",
-    "sim.sweep",
+    "sim.fit.calibration",
+    "sim.experiments.comparison",
+    "sim.experiments.experiment",
+    "sim.fit.forecast",
+    "sim.present.plots",
+    "sim.results.summary",
+    "sim.experiments.sweep",
 }
 # the model's internals: a notebook that imports these is doing the model's work itself
 INTERNAL_SIM = {

@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 
 from sim.api import run as api_run
-from sim.runner import Precision, run_to_dir
-from sim.scenario import load_scenario
-from sim.store import CONTRACT, OutputDirError
+from sim.experiments.runner import Precision, run_to_dir
+from sim.experiments.store import CONTRACT, OutputDirError
+from sim.scenario.loading import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 KURSK = ROOT / "scenarios" / "kursk_2025.yaml"
@@ -92,7 +92,7 @@ def test_unreachable_scheduler_is_a_clear_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     pytest.importorskip("dask.distributed")
-    from sim.cli import main
+    from sim.cli.main import main
 
     code = main(
         [

@@ -12,8 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim import check
-from sim.check import (
+from sim.cli.main import main
+from sim.errors import ScenarioError
+from sim.experiments.experiment import run_one
+from sim.scenario.loading import loads_scenario
+from sim.scenario.parties import StrategySpec
+from sim.scenario.strategies import ConcessionState, aspiration, rubinstein_share
+from sim.theory import check
+from sim.theory.check import (
     CHECKS,
     Check,
     CheckResult,
@@ -30,12 +36,6 @@ from sim.check import (
     run_checks,
     split_world,
 )
-from sim.cli import main
-from sim.errors import ScenarioError
-from sim.experiment import run_one
-from sim.scenario import loads_scenario
-from sim.schema import StrategySpec
-from sim.strategies import ConcessionState, aspiration, rubinstein_share
 
 QUICK = {c.name: c.quick for c in CHECKS}
 

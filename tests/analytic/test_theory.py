@@ -12,9 +12,9 @@ import math
 import numpy as np
 import pytest
 
-from sim.experiment import run_one, run_replications
-from sim.scenario import loads_scenario
-from sim.strategies import agreement_time
+from sim.experiments.experiment import run_one, run_replications
+from sim.scenario.loading import loads_scenario
+from sim.scenario.strategies import agreement_time
 
 
 def _quiet_world(rate: float, horizon: float, hazard: float = 0.0, batch: str = "") -> str:

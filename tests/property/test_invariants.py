@@ -11,9 +11,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.scenario import loads_scenario
-from sim.simulation import Simulation
-from sim.strategies import STRATEGIES
+from sim.model.simulation import Simulation
+from sim.scenario.loading import loads_scenario
+from sim.scenario.strategies import STRATEGIES
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.designs import get_path
-from sim.scenario import load_scenario, resolved_dict
+from sim.experiments.designs import get_path
+from sim.scenario.loading import load_scenario, resolved_dict
 
 ROOT = Path(__file__).parents[2]
 RECORD = ROOT / "docs" / "calibration" / "ua_ru_2022_2024"

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.experiment import run_replications
-from sim.scenario import load_scenario
-from sim.simulation import Simulation
+from sim.experiments.experiment import run_replications
+from sim.model.simulation import Simulation
+from sim.scenario.loading import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = [*sorted((ROOT / "scenarios").glob("*.yaml")), ROOT / "benchmarks" / "two_party.yaml"]

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim import abc
+from sim.fit import abc
 
 
 def test_robust_scale_is_mad_then_sd_then_one() -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.runner import run_to_dir
-from sim.scenario import load_scenario
+from sim.experiments.runner import run_to_dir
+from sim.scenario.loading import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,11 +8,11 @@ from typing import Any
 import numpy as np
 import yaml
 
-from sim.experiment import run_one, run_replications
-from sim.prisoners import DIED, REPATRIATED, RESETTLED
-from sim.scenario import loads_scenario
-from sim.schema import Scenario
-from sim.simulation import RunResult
+from sim.experiments.experiment import run_one, run_replications
+from sim.model.prisoners import DIED, REPATRIATED, RESETTLED
+from sim.model.records import RunResult
+from sim.scenario.loading import loads_scenario
+from sim.scenario.schema import Scenario
 
 KURSK = Path(__file__).resolve().parents[2] / "scenarios" / "kursk_2025.yaml"
 

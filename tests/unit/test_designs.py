@@ -1,4 +1,4 @@
-"""Sweep parameters and designs (sim.designs): parsing, typing, shapes, bounds, analysis."""
+"""Sweep parameters and designs (sim.experiments.designs): parsing, typing, shapes, bounds, analysis."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from sim.designs import (
+from sim.experiments.designs import (
     DesignError,
     ParamSpec,
     analyse,

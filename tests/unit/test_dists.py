@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from sim.dists import (
+from sim.scenario.dists import (
     DIST_NAMES,
     Dist,
     Empirical,

@@ -8,7 +8,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from sim.negotiation import (
+from sim.model.negotiation import (
     Agenda,
     Line,
     Transfer,
@@ -19,7 +19,7 @@ from sim.negotiation import (
     pair_one_for_one,
     unit_value,
 )
-from sim.schema import Norms, Party, Values
+from sim.scenario.parties import Norms, Party, Values
 
 A, B, C = 0, 1, 2
 

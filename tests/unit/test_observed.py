@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sim.errors import ScenarioError
-from sim.observed import load_observations
+from sim.fit.observed import load_observations
 
 START = dt.date(2022, 2, 24)
 PARTIES = ["ukraine", "russia"]

@@ -9,10 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim import __version__
-from sim.experiment import run_replications
-from sim.outputs import OUTPUT_FILES, atomic_write, write_outputs
-from sim.scenario import loads_scenario, scenario_hash
+from sim.experiments.experiment import run_replications
+from sim.experiments.outputs import OUTPUT_FILES, atomic_write, write_outputs
+from sim.scenario.loading import loads_scenario, scenario_hash
+from sim.version import __version__
 
 STORE_EXTRAS = ("runs", "parties", "series", "run.json")
 
@@ -239,7 +239,7 @@ def test_atomic_write_failure_at_rename_keeps_old_file(
     def boom(src: str, dst: str) -> None:
         raise OSError("disk on fire")
 
-    monkeypatch.setattr("sim.store.os.replace", boom)
+    monkeypatch.setattr("sim.experiments.store.os.replace", boom)
     with pytest.raises(OSError, match="disk on fire"):
         atomic_write(target, "new contents\n")
     assert target.read_text() == "old contents\n"
@@ -253,7 +253,7 @@ def test_atomic_write_interrupt_cleans_up(tmp_path: Path, monkeypatch: pytest.Mo
     def interrupted(src: str, dst: str) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("sim.store.os.replace", interrupted)
+    monkeypatch.setattr("sim.experiments.store.os.replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
         atomic_write(target, "new\n")
     assert target.read_text() == "old\n"

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from sim.designs import get_path
 from sim.errors import ScenarioError
-from sim.scenario import load_scenario, loads_scenario, resolved_dict
-from sim.yaml_edit import edit_yaml
+from sim.experiments.designs import get_path
+from sim.scenario.loading import load_scenario, loads_scenario, resolved_dict
+from sim.scenario.yaml_edit import edit_yaml
 
 UA_RU = Path(__file__).parents[2] / "scenarios" / "ua_ru_2022_2024.yaml"
 

@@ -17,10 +17,10 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from sim import plots
-from sim.experiment import run_one, run_replications
-from sim.results import runs_frame, timeseries_frame
-from sim.scenario import load_scenario, loads_scenario
+from sim.experiments.experiment import run_one, run_replications
+from sim.present import plots
+from sim.results.summary import runs_frame, timeseries_frame
+from sim.scenario.loading import load_scenario, loads_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 START = dt.date(2025, 1, 1)
@@ -239,7 +239,7 @@ def test_survival_curves_steps_bands_and_axes() -> None:
         ]
     )
     ax = only_axes(plots.survival_curves(km.sample(frac=1.0, random_state=1)))
-    # sim.survival frames carry at_risk: days nobody is observed are left out
+    # sim.results.survival frames carry at_risk: days nobody is observed are left out
     nobody = km.assign(at_risk=np.where(km["day"] > 30, 0, 10))
     trimmed = only_axes(plots.survival_curves(nobody)).get_lines()
     assert max(trimmed[0].get_xdata()) == 30
@@ -507,7 +507,7 @@ def test_save_writes_png_and_svg_atomically(tmp_path: Path) -> None:
 
 def test_no_pyplot_and_no_show() -> None:
     """Headless and thread-safe: the module never imports pyplot nor calls show()."""
-    tree = ast.parse((ROOT / "sim" / "plots.py").read_text())
+    tree = ast.parse((ROOT / "sim" / "present" / "plots.py").read_text())
     imported = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):

@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim import questions
-from sim.experiment import run_replications
-from sim.prisoners import DIED, HELD, REPATRIATED, RESETTLED
-from sim.scenario import load_scenario
-from sim.simulation import LifeTable, RunResult
+from sim.experiments.experiment import run_replications
+from sim.model.prisoners import DIED, HELD, REPATRIATED, RESETTLED
+from sim.model.records import LifeTable, RunResult
+from sim.results import questions
+from sim.scenario.loading import load_scenario
 
 KURSK = Path(__file__).resolve().parents[2] / "scenarios" / "kursk_2025.yaml"
 

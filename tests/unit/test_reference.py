@@ -1,4 +1,4 @@
-"""sim/reference.py: the committed format reference is the generated one and covers the schema."""
+"""sim/scenario/reference.py: the committed format reference is the generated one and covers the schema."""
 
 from __future__ import annotations
 
@@ -9,17 +9,18 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from sim import schema
-from sim.reference import DIST_CLASSES, SECTIONS, reference_markdown
-from sim.strategies import STRATEGIES
+from sim.scenario import parties, schema
+from sim.scenario.reference import DIST_CLASSES, SECTIONS, reference_markdown
+from sim.scenario.strategies import STRATEGIES
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "scenario-format.md"
 
 SCHEMA_MODELS = [
     cls
-    for _, cls in inspect.getmembers(schema, inspect.isclass)
-    if issubclass(cls, BaseModel) and cls.__module__ == schema.__name__ and cls.model_fields
+    for module in (schema, parties)
+    for _, cls in inspect.getmembers(module, inspect.isclass)
+    if issubclass(cls, BaseModel) and cls.__module__ == module.__name__ and cls.model_fields
 ]
 
 
@@ -67,7 +68,7 @@ def test_every_distribution_documented(cls: type[BaseModel]) -> None:
 
 
 def test_every_distribution_class_listed() -> None:
-    from sim import dists
+    from sim.scenario import dists
 
     tags = {c.model_fields["dist"].annotation.__args__[0] for c in DIST_CLASSES}
     assert tags == set(dists.DIST_NAMES)

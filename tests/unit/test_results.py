@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim.experiment import run_replications
-from sim.results import (
+from sim.experiments.experiment import run_replications
+from sim.model.records import OUTCOME_COLUMNS
+from sim.results.summary import (
     MAIN_METRICS,
     QUANTILES,
     format_table,
@@ -20,8 +21,7 @@ from sim.results import (
     summary_frame,
     timeseries_frame,
 )
-from sim.scenario import loads_scenario
-from sim.simulation import OUTCOME_COLUMNS
+from sim.scenario.loading import loads_scenario
 
 SCENARIO = """\
 name: results_test

@@ -29,9 +29,10 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import main
+from sim.cli.main import main
 from sim.errors import ScenarioError
-from sim.scenario import MAX_BYTES, load_scenario, loads_scenario
+from sim.scenario.loading import load_scenario, loads_scenario
+from sim.scenario.reading import MAX_BYTES
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from sim import strategies
 from sim.errors import ScenarioError
-from sim.experiment import run_one
-from sim.scenario import loads_scenario
-from sim.schema import StrategySpec
-from sim.strategies import (
+from sim.experiments.experiment import run_one
+from sim.scenario import strategies
+from sim.scenario.loading import loads_scenario
+from sim.scenario.parties import StrategySpec
+from sim.scenario.strategies import (
     STRATEGIES,
     ConcessionState,
     agreement_time,

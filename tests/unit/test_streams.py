@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.streams import DrawBuffer, Streams, make_generator, stable_key
+from sim.model.streams import DrawBuffer, Streams, make_generator, stable_key
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -40,7 +40,7 @@ def test_stable_key_same_in_another_process_with_other_hash_seed() -> None:
     names = [*KNOWN_KEYS, "négociation", "holding:0:blue:red"]
     code = (
         "import json, sys\n"
-        "from sim.streams import stable_key, make_generator\n"
+        "from sim.model.streams import stable_key, make_generator\n"
         "names = json.loads(sys.argv[1])\n"
         "print(json.dumps({'keys': [stable_key(n) for n in names],"
         " 'draws': make_generator(42, 3, 'capture:x').random(4).tolist()}))\n"

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.runner import run_to_dir
-from sim.scenario import loads_scenario
-from sim.survival import captivity_tables, kaplan_meier, median_days
+from sim.experiments.runner import run_to_dir
+from sim.results.survival import captivity_tables, kaplan_meier, median_days
+from sim.scenario.loading import loads_scenario
 
 
 def test_matches_scipy_kaplan_meier_and_log_log_interval() -> None:

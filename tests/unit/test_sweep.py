@@ -1,4 +1,4 @@
-"""Sweeps (sim.sweep): common random numbers, files, parallel identity, resume, indices."""
+"""Sweeps (sim.experiments.sweep): common random numbers, files, parallel identity, resume, indices."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 
 from sim import SweepResult
-from sim import sweep as api_sweep
 from sim.errors import ScenarioError
-from sim.results import MAIN_METRICS
-from sim.scenario import loads_scenario
-from sim.simulation import OUTCOME_COLUMNS
-from sim.store import OutputDirError
-from sim.sweep import plan_sweep, run_sweep
+from sim import sweep as api_sweep
+from sim.experiments.store import OutputDirError
+from sim.experiments.sweep import plan_sweep, run_sweep
+from sim.model.records import OUTCOME_COLUMNS
+from sim.results.summary import MAIN_METRICS
+from sim.scenario.loading import loads_scenario
 
 TOY = """\
 name: toy

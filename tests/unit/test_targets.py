@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.simulation import RunResult
-from sim.targets import (
+from sim.model.records import RunResult
+from sim.results.targets import (
     DealHistory,
     Target,
     observed_vector,

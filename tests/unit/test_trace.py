@@ -8,10 +8,10 @@ import re
 import numpy as np
 import pytest
 
-from sim.experiment import run_one
-from sim.prisoners import DIED
-from sim.scenario import loads_scenario
-from sim.trace import _noun, format_story, story
+from sim.experiments.experiment import run_one
+from sim.model.prisoners import DIED
+from sim.results.trace import _noun, format_story, story
+from sim.scenario.loading import loads_scenario
 
 SCENARIO = """\
 name: trace_test

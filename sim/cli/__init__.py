@@ -1,0 +1,5 @@
+"""Floor 8: the command line (``pxsim``): one module per command, the shared options, ``main``."""
+
+from sim.cli.main import main
+
+__all__ = ["main"]

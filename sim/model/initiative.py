@@ -1,0 +1,161 @@
+"""Parties taking the initiative: when a party tries to open talks, with whom, over which agenda,
+and through which channel (a direct line or an intermediary with spare capacity).
+
+Only decisions are events: captures, deaths and wish changes are times in the prisoner table
+(``sim.model.prisoners``), read here when a party counts what it could trade.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.model.negotiation import (
+    Agenda,
+    Transfer,
+    build_agenda,
+)
+from sim.model.talks import talks
+from sim.model.tradeable import agenda_weights, available_transfers
+from sim.model.world import Proc, World
+
+
+# ---------------------------------------------------------------------------- parties
+def party_initiative(sim: World, p: int) -> Proc:
+    """Party ``p`` tries to open talks after each draw of its initiative interval."""
+    while True:
+        party = sim.scn.parties[p]
+        if party.initiative is None:
+            yield sim.phase_changed  # wait for a timeline change that may enable it
+            continue
+        wait = sim.draw(f"party:{party.id}:initiative", party.initiative)
+        yield sim.env.timeout(wait)
+        if sim.scn.negotiation.frozen or sim.scn.parties[p].initiative is None:
+            continue
+        try_open(sim, p)
+
+
+def candidate_sets(sim: World, p: int, avail: dict[Transfer, int]) -> list[tuple[int, ...]]:
+    """Sets of parties ``p`` could usefully talk with: each counterpart holding what p wants,
+    extended by the parties needed to make the trade (holders of what the others want, homes
+    of the prisoners on offer)."""
+    scn = sim.scn
+    limit = scn.negotiation.max_parties
+
+    def wants(q: int) -> set[int]:
+        """Parties holding prisoners that q values coming to it or its allies."""
+        out = set()
+        for tr in avail:
+            if tr.holder == q:
+                continue
+            if tr.resettle:
+                if tr.dest == q and scn.parties[q].values.defector > 0:
+                    out.add(tr.holder)
+            elif tr.nat == q or tr.nat in sim.allies[q]:
+                out.add(tr.holder)
+        return out
+
+    bases = sorted(wants(p))
+    sets: list[tuple[int, ...]] = []
+    for h in bases:
+        base = {p, h}
+        sets.append(tuple(sorted(base)))
+        ext = set(base)
+        for q in list(base):
+            for h2 in sorted(wants(q)):
+                if len(ext) < limit:
+                    ext.add(h2)
+        for tr in sorted(avail, key=lambda tr: (tr.holder, tr.nat, tr.dest)):
+            if (
+                tr.holder in ext
+                and not tr.resettle
+                and tr.nat not in ext
+                and len(ext) < limit
+                and any(tr.nat in sim.allies[q] for q in ext)
+            ):
+                ext.add(tr.nat)
+        key = tuple(sorted(ext))
+        if key not in sets:
+            sets.append(key)
+    return sets
+
+
+def _score(agenda: Agenda) -> float:
+    """Joint potential: what all members could gain at most, in their own units."""
+    return float((np.maximum(agenda.values, 0.0) * agenda.bounds()).sum())
+
+
+def try_open(sim: World, p: int) -> None:
+    """Party ``p`` opens the most promising talks it can open now: candidates ranked by joint
+    potential, skipping those in cool-down or already running; the first with a channel wins.
+    If no candidate has any channel, or all channels are busy, that is recorded."""
+    t = sim.env.now
+    everyone = tuple(range(sim.n_parties))
+    avail_all = available_transfers(sim, everyone, t)
+    if not avail_all:
+        return
+    ranked: list[tuple[float, int, tuple[int, ...], Agenda]] = []
+    for k, members in enumerate(candidate_sets(sim, p, avail_all)):
+        if sim.cooldown_until.get(members, -1.0) > t or members in sim.active_sets:
+            continue
+        avail = {
+            tr: n for tr, n in avail_all.items() if tr.holder in members and tr.dest in members
+        }
+        agenda = build_agenda(
+            members,
+            avail,
+            agenda_weights(sim, members, list(avail), t),
+            sim.scn.parties,
+            sim.allies,
+        )
+        if agenda.is_empty() or agenda.values[members.index(p)].max(initial=0.0) <= 0:
+            continue
+        ack = sim.scn.parties[p].acknowledges
+        if any(ack.get(sim.party_ids[n], True) is False for n in agenda.nationalities()):
+            continue  # it will not itself propose talks naming people it denies are there
+        ranked.append((-_score(agenda), k, members, agenda))
+    if not ranked:
+        return
+    ranked.sort(key=lambda r: (r[0], r[1]))
+    busy: list[tuple[int, ...]] = []
+    for _, _, members, agenda in ranked:
+        channel = choose_channel(sim, members)
+        if channel == "busy":
+            busy.append(members)
+        elif channel is not None:
+            sim.env.process(talks(sim, p, members, channel, agenda))
+            return
+    ids = [sim.party_ids[q] for q in ranked[0][2]]
+    if busy:
+        connecting = [
+            m.id
+            for m in sim.scn.intermediaries
+            if set(sim.party_ids[q] for q in busy[0]) <= set(m.connects)
+        ]
+        sim.record(
+            t,
+            "channel_busy",
+            parties=[sim.party_ids[q] for q in busy[0]],
+            intermediaries=connecting,
+        )
+        sim.counters["talks_channel_busy"] += 1
+        return
+    sim.record(t, "no_channel", parties=ids)
+    sim.counters["talks_no_channel"] += 1
+    members = ranked[0][2]
+    sim.cooldown_until[members] = t + sim.draw("negotiation:cooldown", sim.scn.negotiation.cooldown)
+
+
+def choose_channel(sim: World, members: tuple[int, ...]) -> str | None:
+    """ "direct" if every pair talks directly, else the first intermediary connecting all of
+    them with free capacity, "busy" if all connecting ones are full, None if none connects."""
+    scn = sim.scn
+    if all(sim.direct[a, b] for a in members for b in members if a < b):
+        return "direct"
+    ids = {scn.parties[q].id for q in members}
+    connecting = [m for m in scn.intermediaries if ids <= set(m.connects)]
+    if not connecting:
+        return None
+    for m in connecting:
+        if sim.busy.get(m.id, 0) < m.capacity:
+            return m.id
+    return "busy"

@@ -1,0 +1,268 @@
+"""The prisoner table: every prisoner of one run as columns of numpy arrays.
+
+Captures, deaths, wish changes, humanitarian releases and asylum grants are draws from known
+distributions, so they are drawn in blocks when a source starts (and redrawn from ``t`` when a
+timeline change alters them) and stored as *times*. Decisions read the state at time ``t`` from
+these arrays (``held_mask``); only deal executions write to them (``t_deal``). A prisoner's exit
+is the first of death, exogenous release (``t_exo``) and deal (``t_deal``), so conservation
+``initial_held + captured = repatriated + resettled + died + held`` holds by construction and is
+checked by ``census``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+INF = np.inf
+MIN_RATE = 1e-12
+
+# fates
+HELD, REPATRIATED, RESETTLED, DIED = 0, 1, 2, 3
+FATE_NAMES = ("held", "repatriated", "resettled", "died")
+
+# wishes: 0 return, 1 stay, 2 + k resettle to party k
+RETURN, STAY = 0, 1
+
+
+def pref_code(key: str, party_index: dict[str, int]) -> int:
+    if key == "return":
+        return RETURN
+    if key == "stay":
+        return STAY
+    return 2 + party_index[key.split(":", 1)[1]]
+
+
+def pref_name(code: int, party_ids: list[str]) -> str:
+    if code == RETURN:
+        return "return"
+    if code == STAY:
+        return "stay"
+    return f"resettle:{party_ids[code - 2]}"
+
+
+COLUMNS: dict[str, type] = {
+    "source": np.int16,  # index of holding (negative: -1-i) or capture stream (i)
+    "holder": np.int16,
+    "nat": np.int16,
+    "t_cap": np.float64,
+    "wounded": np.bool_,
+    "severe": np.bool_,
+    "cat": np.int16,
+    "pref0": np.int16,
+    "pref1": np.int16,
+    "drift_e": np.float64,  # unit exposure until the wish changes
+    "drift_rate": np.float64,  # per day
+    "death_e": np.float64,  # unit exposure until death
+    "hum_delay": np.float64,
+    "asy_delay": np.float64,
+    "t_drift": np.float64,
+    "t_death": np.float64,
+    "t_exo": np.float64,
+    "exo_fate": np.int8,
+    "t_deal": np.float64,
+    "deal_fate": np.int8,
+    "dest": np.int16,
+    "deal_id": np.int32,
+    "t_out": np.float64,  # cached exit time: min(t_death, t_exo, t_deal), see reindex()
+    "key": np.int32,  # holder * n_parties + nat, see reindex()
+}
+
+
+@dataclass
+class Incidents:
+    """Capture incidents of one stream: when, how many taken alive, how many died instead."""
+
+    t: np.ndarray
+    taken: np.ndarray
+    wounded: np.ndarray
+    self_destructed: np.ndarray
+
+
+class GroupIndex:
+    """Prisoners of one (holder, nationality) group, for counting those held at any time
+    without scanning the table: held(t) = captured by t - natural exits by t - handed over
+    (in deals) before their natural exit came. Natural exits are death and exogenous release."""
+
+    __slots__ = ("caps", "dealt_ends", "ends", "rows", "simple")
+
+    def __init__(self, rows: np.ndarray, cols: dict[str, np.ndarray]) -> None:
+        self.rows = rows  # sorted by capture time, like the table
+        self.caps = cols["t_cap"][rows]
+        natural = np.minimum(cols["t_death"][rows], cols["t_exo"][rows])
+        self.ends = np.sort(natural)
+        dealt = np.isfinite(cols["t_deal"][rows])
+        self.dealt_ends = np.sort(natural[dealt])
+        # everyone in the group wishes to go home, always: counts need no wish lookups
+        self.simple = bool(
+            np.all(cols["pref0"][rows] == RETURN) and not np.isfinite(cols["t_drift"][rows]).any()
+        )
+
+    def held_rows(self, t: float, t_out: np.ndarray) -> np.ndarray:
+        rows = self.rows[: int(self.caps.searchsorted(t, side="right"))]
+        return rows[t_out[rows] > t]
+
+    def add_dealt(self, natural_ends: np.ndarray) -> None:
+        self.dealt_ends = np.sort(np.concatenate([self.dealt_ends, natural_ends]))
+
+    def held(self, t: float) -> int:
+        caught = int(self.caps.searchsorted(t, side="right"))
+        gone = int(self.ends.searchsorted(t, side="right"))
+        traded_early = len(self.dealt_ends) - int(self.dealt_ends.searchsorted(t, side="right"))
+        return caught - gone - traded_early
+
+
+class PrisonerTable:
+    """Column store of prisoners; rows are only appended or (future captures) replaced."""
+
+    def __init__(self, n_parties: int = 1) -> None:
+        self.cols: dict[str, np.ndarray] = {k: np.empty(0, dtype=v) for k, v in COLUMNS.items()}
+        self.categories: list[str] = []
+        self.n_parties = n_parties
+        self.simple_wishes = True  # everyone wishes to return, always: skip wish lookups
+        self.groups: dict[int, GroupIndex] = {}
+
+    # ------------------------------------------------------------------ index for decisions
+    def reindex(self) -> None:
+        """Sort rows by capture time (so the captured-so-far rows are a prefix, longest held
+        first) and refresh the cached exit times and group keys. Call after drawing or
+        redrawing sources or exogenous times; row indices change."""
+        c = self.cols
+        order = np.argsort(c["t_cap"], kind="stable")
+        for k in c:
+            c[k] = c[k][order]
+        self.refresh_exits()
+        c["key"] = (c["holder"].astype(np.int32) * self.n_parties + c["nat"]).astype(np.int32)
+        order = np.argsort(c["key"], kind="stable")
+        keys, starts = np.unique(c["key"][order], return_index=True)
+        bounds = [*starts.tolist(), len(order)]
+        self.groups = {
+            int(k): GroupIndex(order[bounds[i] : bounds[i + 1]], c) for i, k in enumerate(keys)
+        }
+        self.simple_wishes = bool(
+            np.all(c["pref0"] == RETURN) and not np.isfinite(c["t_drift"]).any()
+        )
+
+    def refresh_exits(self) -> None:
+        self.cols["t_out"] = self.t_exit()
+
+    def upto(self, t: float) -> int:
+        """Number of rows captured at or before t (rows are sorted by capture time)."""
+        return int(np.searchsorted(self.cols["t_cap"], t, side="right"))
+
+    def held_rows(self, t: float) -> np.ndarray:
+        """Indices of prisoners held at t, longest held first."""
+        k = self.upto(t)
+        return np.flatnonzero(self.cols["t_out"][:k] > t)
+
+    def mark_deal(
+        self, rows: np.ndarray, key: int, t: float, fate: int, dest: int, deal_id: int
+    ) -> None:
+        """Prisoners ``rows`` (all of group ``key``) leave by a deal at ``t``."""
+        c = self.cols
+        if len(rows):
+            self.groups[key].add_dealt(np.minimum(c["t_death"][rows], c["t_exo"][rows]))
+        c["t_deal"][rows] = t
+        c["t_out"][rows] = np.minimum(c["t_out"][rows], t)
+        c["deal_fate"][rows] = fate
+        c["dest"][rows] = dest
+        c["deal_id"][rows] = deal_id
+
+    def __len__(self) -> int:
+        return len(self.cols["t_cap"])
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        cols = self.__dict__.get("cols")
+        if cols is not None and name in cols:
+            return cols[name]
+        raise AttributeError(name)
+
+    def category_index(self, name: str) -> int:
+        if name not in self.categories:
+            self.categories.append(name)
+        return self.categories.index(name)
+
+    def append(self, *blocks: dict[str, np.ndarray]) -> None:
+        """Append blocks of new prisoners (columns missing from a block get their defaults)."""
+        sizes = [len(b["t_cap"]) for b in blocks]
+        for k, dtype in COLUMNS.items():
+            parts = [self.cols[k]]
+            for b, n in zip(blocks, sizes, strict=True):
+                col = b.get(k)
+                parts.append(default_column(k, n) if col is None else np.asarray(col, dtype=dtype))
+            self.cols[k] = np.concatenate(parts).astype(dtype, copy=False)
+
+    def drop(self, mask: np.ndarray) -> None:
+        keep = ~mask
+        for k in self.cols:
+            self.cols[k] = self.cols[k][keep]
+
+    # ------------------------------------------------------------------ state at time t
+    def t_exit(self) -> np.ndarray:
+        return np.minimum(np.minimum(self.cols["t_death"], self.cols["t_exo"]), self.cols["t_deal"])
+
+    def held_mask(self, t: float) -> np.ndarray:
+        c = self.cols
+        return (c["t_cap"] <= t) & (self.t_exit() > t)
+
+    def check_index(self) -> None:
+        """The cached exit times and the sort order are up to date (for invariant checks)."""
+        if not np.array_equal(self.cols["t_out"], self.t_exit()):
+            raise AssertionError("cached exit times are stale")
+        if np.any(np.diff(self.cols["t_cap"]) < 0):
+            raise AssertionError("rows are not sorted by capture time")
+
+    def pref_at(self, t: float) -> np.ndarray:
+        c = self.cols
+        return np.where(c["t_drift"] <= t, c["pref1"], c["pref0"])
+
+    def fates(self, t: float) -> np.ndarray:
+        """Fate code of every prisoner as of time t (HELD for not yet exited or not captured)."""
+        c = self.cols
+        t_exit = self.t_exit()
+        fate = np.full(len(self), HELD, dtype=np.int8)
+        exited = t_exit <= t
+        died = exited & (c["t_death"] <= np.minimum(c["t_exo"], c["t_deal"]))
+        by_exo = exited & ~died & (c["t_exo"] <= c["t_deal"])
+        by_deal = exited & ~died & ~by_exo
+        fate[died] = DIED
+        fate[by_exo] = c["exo_fate"][by_exo]
+        fate[by_deal] = c["deal_fate"][by_deal]
+        return fate
+
+    def census(self, t: float) -> dict[str, int]:
+        """Counts at time t, with conservation checked: raises AssertionError if it fails."""
+        c = self.cols
+        initial = c["source"] < 0
+        present = c["t_cap"] <= t
+        fate = self.fates(t)
+        out = {
+            "initial_held": int(initial.sum()),
+            "captured": int((present & ~initial).sum()),
+            "repatriated": int((present & (fate == REPATRIATED)).sum()),
+            "resettled": int((present & (fate == RESETTLED)).sum()),
+            "died": int((present & (fate == DIED)).sum()),
+            "held": int((present & (fate == HELD)).sum()),
+        }
+        lhs = out["initial_held"] + out["captured"]
+        rhs = out["repatriated"] + out["resettled"] + out["died"] + out["held"]
+        if lhs != rhs:
+            raise AssertionError(f"conservation broken at t={t}: {lhs} != {rhs} ({out})")
+        if int(self.held_mask(t).sum()) != out["held"]:
+            raise AssertionError(f"held count inconsistent at t={t}")
+        if len(self.held_rows(t)) != out["held"]:
+            raise AssertionError(f"indexed held count inconsistent at t={t}")
+        if sum(g.held(t) for g in self.groups.values()) != out["held"]:
+            raise AssertionError(f"group held counts inconsistent at t={t}")
+        return out
+
+
+def default_column(k: str, n: int) -> np.ndarray:
+    if k in ("t_drift", "t_death", "t_exo", "t_deal", "drift_e", "death_e"):
+        return np.full(n, INF)
+    if k in ("dest", "deal_id"):
+        return np.full(n, -1)
+    if k in ("hum_delay", "asy_delay"):
+        return np.zeros(n)
+    return np.zeros(n, dtype=COLUMNS[k])

@@ -1,0 +1,223 @@
+"""The scenario schema: frozen, typed pydantic models for every concept in DESIGN.md.
+
+This module owns what a scenario *is* (fields, types, ranges, defaults, units, descriptions);
+parties have their own module (``sim.scenario.parties``), the field types theirs
+(``sim.scenario.fields``). Reading YAML and overrides live in ``sim.scenario.reading`` and
+``sim.scenario.paths``, error messages in ``sim.scenario.validation``, cross-references in
+``sim.scenario.references``, where file lines are known. Times are days from ``start_date``; fields typed ``Day`` also accept a calendar date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Annotated, Any
+
+from pydantic import (
+    BeforeValidator,
+    Field,
+    PrivateAttr,
+    field_validator,
+)
+
+from sim.scenario.dists import Dist, Exponential, Fixed
+from sim.scenario.fields import Day, Id, Model, Share
+from sim.scenario.parties import PREFERENCES_HELP, Party, Preferences
+
+
+class PreferenceDrift(Model):
+    """A prisoner's wish may change once: after an exponential time, to a new draw from `to`."""
+
+    rate: float = Field(0.0, ge=0, le=1, description="per day")
+    to: Preferences = Field(default_factory=lambda: {"return": 1.0}, description=PREFERENCES_HELP)
+
+
+class Holding(Model):
+    """Prisoners already held at the start."""
+
+    holder: Id = Field(description="party holding them")
+    nationality: Id = Field(description="their nationality (a party id)")
+    count: int = Field(ge=0, le=2_000_000, description="how many")
+    captured: Day = Field(0.0, description="day (or date) they were captured; may be before start")
+    wounded_share: Share = Field(0.0, description="share wounded")
+    categories: dict[str, Annotated[float, Field(ge=0)]] = Field(
+        default_factory=lambda: {"soldier": 1.0}, description="category -> share (sum 1)"
+    )
+    preferences: Preferences = Field(
+        default_factory=lambda: {"return": 1.0}, description=PREFERENCES_HELP
+    )
+    preference_drift: PreferenceDrift | None = Field(
+        None, description="wish change of these prisoners (default: captivity.preference_drift)"
+    )
+
+
+class RatePhase(Model):
+    """From day `from` on, capture incidents happen at `per_day` (until the next phase)."""
+
+    from_: Day = Field(0.0, alias="from", description="day (or date) the phase starts")
+    per_day: float = Field(ge=0, le=10_000, description="capture incidents per day")
+
+
+def _rate_shorthand(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return [{"from": 0.0, "per_day": value}]
+    return value
+
+
+class CaptureStream(Model):
+    """Captures of one nationality by one captor: Poisson incidents, each a batch of people."""
+
+    id: Id = Field(description="identifier (names its random stream)")
+    captor: Id = Field(description="party that captures")
+    nationality: Id = Field(description="nationality of the captured (a party id)")
+    rate: Annotated[list[RatePhase], BeforeValidator(_rate_shorthand)] = Field(
+        min_length=1, description="incidents per day: a number, or phases [{from, per_day}]"
+    )
+    batch: Dist = Field(
+        default_factory=lambda: Fixed(dist="fixed", value=1.0),
+        description="people per incident (rounded, at least 1)",
+    )
+    wounded_share: Share = Field(0.0, description="share of captives who are wounded")
+    categories: dict[str, Annotated[float, Field(ge=0)]] = Field(
+        default_factory=lambda: {"soldier": 1.0}, description="category -> share (sum 1)"
+    )
+    self_destruct: Share = Field(
+        0.0, description="share of would-be captives who die rather than be captured"
+    )
+    preferences: Preferences = Field(
+        default_factory=lambda: {"return": 1.0}, description=PREFERENCES_HELP
+    )
+    preference_drift: PreferenceDrift | None = Field(
+        None, description="wish change of these prisoners (default: captivity.preference_drift)"
+    )
+
+    @field_validator("rate")
+    @classmethod
+    def _increasing(cls, v: list[RatePhase]) -> list[RatePhase]:
+        for a, b in itertools.pairwise(v):
+            if b.from_ <= a.from_:
+                raise ValueError("rate phases must be in increasing order of `from`")
+        return v
+
+
+class DeathHazard(Model):
+    """Daily probability-rate of death in captivity."""
+
+    healthy: float = Field(0.0, ge=0, le=1, description="per day, not wounded")
+    wounded: float = Field(0.0, ge=0, le=1, description="per day, wounded")
+
+
+class Captivity(Model):
+    """What happens to prisoners while held."""
+
+    death_hazard: DeathHazard = Field(default_factory=DeathHazard, description="deaths")
+    severe_share: Share = Field(
+        0.0, description="share of wounded who are severely wounded (humanitarian release)"
+    )
+    humanitarian_delay: Dist = Field(
+        default_factory=lambda: Fixed(dist="fixed", value=30.0),
+        description="days from capture to humanitarian release, where the holder does that",
+    )
+    asylum_delay: Dist = Field(
+        default_factory=lambda: Fixed(dist="fixed", value=60.0),
+        description="days from asking to stay to being resettled by a holder that offers asylum",
+    )
+    preference_drift: PreferenceDrift = Field(
+        default_factory=PreferenceDrift, description="change of wishes"
+    )
+
+
+class Intermediary(Model):
+    """A third party that relays offers between parties that do not talk directly."""
+
+    id: Id = Field(description="identifier")
+    name: str | None = Field(None, description="display name")
+    connects: list[Id] = Field(min_length=2, description="parties it can carry talks between")
+    delay: Dist = Field(
+        default_factory=lambda: Fixed(dist="fixed", value=2.0),
+        description="days to relay one offer",
+    )
+    reliability: float = Field(
+        1.0, gt=0, le=1, description="probability a relayed offer arrives (else the round is lost)"
+    )
+    capacity: int = Field(1, ge=1, le=1000, description="talks it can carry at once")
+    guarantee: bool = Field(False, description="guarantees execution (collapse less likely)")
+
+
+class Negotiation(Model):
+    """Protocol settings shared by all talks."""
+
+    direct_delay: Dist = Field(
+        default_factory=lambda: Fixed(dist="fixed", value=2.0),
+        description="days for an offer over a direct channel",
+    )
+    breakdown_risk: float = Field(
+        0.02, ge=0, lt=1, description="probability talks break down after a rejected round"
+    )
+    max_rounds: int = Field(60, ge=1, le=10_000, description="rounds before talks are abandoned")
+    cooldown: Dist = Field(
+        default_factory=lambda: Exponential(dist="exponential", mean_=30.0),
+        description="days before the same parties open talks again",
+    )
+    preparation: Dist = Field(
+        default_factory=lambda: Fixed(dist="fixed", value=7.0),
+        description="days from agreement to handover",
+    )
+    collapse: Share = Field(
+        0.05, description="probability an agreed deal collapses before handover"
+    )
+    guarantee_factor: Share = Field(
+        0.25, description="collapse probability is multiplied by this under a guarantor"
+    )
+    max_deal_size: Dist | None = Field(
+        None, description="largest number of prisoners in one transfer line of a deal (per talks)"
+    )
+    max_parties: int = Field(3, ge=2, le=6, description="largest number of parties in one talks")
+    frozen: bool = Field(False, description="no new talks open while true (use in the timeline)")
+
+
+class TimelineChange(Model):
+    """At day `at`, set scenario values (same dotted paths as `--set`)."""
+
+    at: Day = Field(description="day (or date) of the change")
+    set: dict[str, Any] = Field(min_length=1, description="dotted path -> new value")
+    note: str = Field("", description="what happened (shown in traces)")
+
+
+class Scenario(Model):
+    """One world: parties, prisoners, captures, captivity, intermediaries, protocol, timeline."""
+
+    name: str = Field(min_length=1, description="scenario name")
+    description: str = Field("", description="what it models")
+    start_date: dt.date = Field(description="calendar date of day 0")
+    horizon: Day = Field(gt=0, le=36_500, description="days simulated (or an end date)")
+    seed: int = Field(1, ge=0, description="default random seed")
+    replications: int = Field(100, ge=1, le=10_000_000, description="default replications")
+    parties: list[Party] = Field(min_length=2, description="the parties (at least two)")
+    holdings: list[Holding] = Field(default_factory=list, description="prisoners held at start")
+    capture_streams: list[CaptureStream] = Field(default_factory=list, description="captures")
+    captivity: Captivity = Field(default_factory=Captivity, description="captivity")
+    intermediaries: list[Intermediary] = Field(default_factory=list, description="intermediaries")
+    negotiation: Negotiation = Field(default_factory=Negotiation, description="protocol")
+    timeline: list[TimelineChange] = Field(default_factory=list, description="dated changes")
+
+    _phases: list[tuple[float, Scenario]] | None = PrivateAttr(default=None)
+
+    def party(self, pid: str) -> Party:
+        for p in self.parties:
+            if p.id == pid:
+                return p
+        raise KeyError(pid)
+
+    def intermediary(self, iid: str) -> Intermediary:
+        for i in self.intermediaries:
+            if i.id == iid:
+                return i
+        raise KeyError(iid)
+
+    @property
+    def party_ids(self) -> list[str]:
+        return [p.id for p in self.parties]
+
+    def date_of(self, day: float) -> dt.date:
+        return self.start_date + dt.timedelta(days=int(day // 1))
