@@ -841,7 +841,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     import json
     import time
 
-    from sim.theory.check import CHECKS, DEFAULT_SEED, format_result, run_checks, summary_line
+    from sim.theory.suite import CHECKS, DEFAULT_SEED, run_checks
+    from sim.theory.verdicts import format_result, summary_line
 
     names = {c.name for c in CHECKS}
     unknown = sorted(set(args.only or ()) - names)

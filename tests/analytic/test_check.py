@@ -1,4 +1,4 @@
-"""``pxsim check`` (sim/check.py): every check passes on the model, and every check fails when
+"""``pxsim check`` (sim/theory/): every check passes on the model, and every check fails when
 the simulated world differs from the theory it is compared with; the strategies and the
 discounting the Rubinstein and attrition checks rely on."""
 
@@ -18,11 +18,8 @@ from sim.experiments.experiment import run_one
 from sim.scenario.loading import loads_scenario
 from sim.scenario.parties import StrategySpec
 from sim.scenario.strategies import ConcessionState, aspiration, rubinstein_share
-from sim.theory import check
-from sim.theory.check import (
-    CHECKS,
-    Check,
-    CheckResult,
+from sim.theory import suite
+from sim.theory.checks import (
     area_under_held,
     check_attrition,
     check_concession,
@@ -30,12 +27,10 @@ from sim.theory.check import (
     check_little,
     check_poisson,
     check_rubinstein,
-    format_result,
-    judge,
-    quiet_world,
-    run_checks,
-    split_world,
 )
+from sim.theory.suite import CHECKS, Check, run_checks
+from sim.theory.verdicts import CheckResult, format_result, judge
+from sim.theory.worlds import quiet_world, split_world
 
 QUICK = {c.name: c.quick for c in CHECKS}
 
@@ -45,18 +40,57 @@ def _by_name(results: list[CheckResult]) -> dict[str, CheckResult]:
 
 
 # ---------------------------------------------------------------------------- every check passes
+# the closed forms at the checks' nominal parameters, written out here independently of them
+_FACTOR = 1.0 - (1.0 - math.exp(-0.05 * 1000.0)) / (0.05 * 1000.0)  # Little: finite horizon
+THEORY = {
+    "poisson_mean": 2.0 * 200.0,  # λT
+    "poisson_dispersion": 1.0,
+    "held_at_horizon": 1.0 * (1.0 - math.exp(-0.01 * 200.0)) / 0.01,  # λ(1 − e^(−hT))/h
+    "died_by_horizon": 1.0 * 200.0 - 1.0 * (1.0 - math.exp(-0.01 * 200.0)) / 0.01,
+    "little_identity": 0.0,
+    "little_L": 2.0 / 0.05 * _FACTOR,
+    "little_W": _FACTOR / 0.05,
+    "concession_linear": 100.0 * (1.0 / (2.0 * 0.8)) ** 1.0,  # T (1/(2(1 − r)))^e
+    "concession_boulware": 100.0 * (1.0 / 2.0) ** 0.2,
+    "concession_conceder": 100.0 * (1.0 / (2.0 * 0.9)) ** 5.0,
+    "rubinstein_1": (1.0 - 0.90**2) / (1.0 - 0.95**2 * 0.90**2),  # (1 − δ2^d)/(1 − δ1^d δ2^d)
+    "rubinstein_2": (1.0 - 0.99) / (1.0 - 0.90 * 0.99),
+    "attrition_time": 1.0 / (4.0 / 20.0 + 2.0 / 20.0),  # 1/(c1/V1 + c2/V2)
+    "attrition_first": (4.0 / 20.0) / (4.0 / 20.0 + 2.0 / 20.0),
+}
+# where the simulated value may sit relative to theory before any standard-error widening: the
+# model's discretisation (one round of offers or one prisoner in 2000), or floating point
+BAND = {
+    "little_identity": (-1e-9, 1e-9),
+    "concession_linear": (0.0, 2.0),  # one round (offer and reply) of 1-day relays
+    "concession_boulware": (0.0, 2.0),
+    "concession_conceder": (0.0, 2.0),
+    "rubinstein_1": (-1 / 2000, 1 / 2000),
+    "rubinstein_2": (-1 / 2000, 1 / 2000),
+    "attrition_time": (0.0, 0.2),  # one round of 0.1-day relays
+}
+
+
 @pytest.mark.parametrize("group", [c.name for c in CHECKS])
 def test_each_check_passes(group: str) -> None:
+    """Every check passes, compares with the right closed form, and the simulated value is
+    close to that closed form: exactly within the discretisation band when deterministic,
+    within that band widened by 4 SE when stochastic, with 4 SE under 30% of the value."""
     results = run_checks(quick=True, only=[group])
     assert results, group
     for r in results:
         assert r.passed, format_result(r)
         assert r.formula and r.tolerance and r.why
+        theory = THEORY[r.name]
+        assert r.expected == pytest.approx(theory, rel=1e-9, abs=1e-12), r.name
+        lo, hi = BAND.get(r.name, (0.0, 0.0))
         if r.deterministic:
             assert r.interval is None
+            assert theory + lo <= r.simulated <= theory + hi, format_result(r)
         else:
-            low, high = r.interval  # type: ignore[misc]
-            assert low < r.simulated < high
+            assert 0 < 4 * r.se < 0.3 * abs(theory), format_result(r)  # a narrow band
+            margin = 4 * r.se
+            assert theory + lo - margin < r.simulated < theory + hi + margin, format_result(r)
 
 
 def test_the_suite_covers_the_issue() -> None:
@@ -189,7 +223,7 @@ def test_cli_check_exits_1_when_a_check_fails(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     broken = Check("rubinstein", partial(check_rubinstein, world={"delta1": 0.8}), 1, 1)
-    monkeypatch.setattr(check, "CHECKS", (broken,))
+    monkeypatch.setattr(suite, "CHECKS", (broken,))
     out = tmp_path / "c.json"
     assert main(["check", "--quick", "--json", str(out)]) == 1
     text = capsys.readouterr().out
