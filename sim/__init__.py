@@ -11,10 +11,6 @@ from typing import Any
 
 from sim.errors import ScenarioError
 from sim.experiments.experiment import run_replications
-from sim.experiments.sweep import (  # eager (it is light): `sim.experiments.sweep` stays the function
-    SweepResult,
-    sweep,
-)
 from sim.model.records import RunResult
 from sim.model.simulation import Simulation
 from sim.scenario.loading import load_scenario, loads_scenario
@@ -44,10 +40,12 @@ __all__ = [
 _LAZY = {
     "run": ("sim.api", "run"),
     "RunOutput": ("sim.api", "RunOutput"),
-    "compare": ("sim.experiments.comparison", "compare_scenarios"),
-    "calibrate": ("sim.fit.calibration", "run_calibration"),
+    "compare": ("sim.api", "compare"),
+    "sweep": ("sim.api", "sweep"),
+    "calibrate": ("sim.api", "calibrate"),
     "CalibrationReport": ("sim.fit.calibration", "CalibrationReport"),
     "Comparison": ("sim.experiments.comparison", "Comparison"),
+    "SweepResult": ("sim.experiments.sweep", "SweepResult"),
 }
 
 

@@ -1,4 +1,4 @@
-"""The installed pxsim version, recorded in every output's provenance (a leaf: imports nothing of sim)."""
+"""The installed pxsim version, recorded in every output's provenance (a leaf)."""
 
 from importlib.metadata import PackageNotFoundError, version
 

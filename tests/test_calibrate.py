@@ -11,9 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.api import calibrate_and_draw as calibrate
 from sim.cli.main import main
 from sim.errors import ScenarioError
-from sim.fit.calibration import calibrate, plan_calibration
+from sim.experiments.options import Execution
+from sim.fit.plan import plan_calibration
 from sim.model.simulation import Simulation
 from sim.results.targets import DealHistory
 from sim.scenario.loading import load_scenario
@@ -58,7 +60,7 @@ def _plan(observed: Path, **kw):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="module")
 def fitted(observed: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     out = tmp_path_factory.mktemp("cal") / "out"
-    report = calibrate(_plan(observed), out, workers=1)
+    report = calibrate(_plan(observed), out, execution=Execution(workers=1))
     return out, report
 
 
@@ -107,7 +109,7 @@ def test_resume_and_workers_give_the_same_answer(observed: Path, fitted, tmp_pat
     assert len(parts) == 60  # one point per task (60 points: ~64 tasks)
     for p in parts[::3]:
         p.unlink()
-    rep = calibrate(_plan(observed), again, workers=2, resume=True)
+    rep = calibrate(_plan(observed), again, execution=Execution(workers=2, resume=True))
     assert rep.tasks_run == 20 and rep.tasks_reused == 40
     for name in ("posterior.csv", "fit.csv", "targets.csv", "fitted.yaml"):
         assert (again / name).read_bytes() == (out / name).read_bytes(), name
@@ -117,7 +119,7 @@ def test_sequential_rounds_concentrate_the_posterior(
     observed: Path, fitted, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     _, one = fitted
-    rep = calibrate(_plan(observed, rounds=3), tmp_path / "pmc", workers=2)
+    rep = calibrate(_plan(observed, rounds=3), tmp_path / "pmc", execution=Execution(workers=2))
     post = pd.read_csv(tmp_path / "pmc" / "posterior.csv")
     assert sorted(post["round"].unique()) == [0, 1, 2]
     assert post.groupby("round")["weight"].sum().tolist() == pytest.approx([1, 1, 1])
@@ -137,7 +139,11 @@ def test_sequential_rounds_concentrate_the_posterior(
 
 
 def test_mean_matching_recovers_the_true_value(observed: Path, tmp_path: Path) -> None:
-    rep = calibrate(_plan(observed, match="mean", accept=0.15), tmp_path / "mean", workers=2)
+    rep = calibrate(
+        _plan(observed, match="mean", accept=0.15),
+        tmp_path / "mean",
+        execution=Execution(workers=2),
+    )
     row = rep.fit.iloc[0]
     assert row["credible_05"] <= TRUTH <= row["credible_95"]
     assert abs(row["fitted"] - TRUTH) < 12
@@ -152,7 +158,7 @@ def test_predictions_are_conditioned_on_the_record(observed: Path, tmp_path: Pat
         predict=["y2025=2025-01-01:2025-12-31", "h1=2026-01-01:2026-06-30"],
         overrides=["horizon=2026-06-30"],
     )
-    rep = calibrate(plan, tmp_path / "pred", workers=2)
+    rep = calibrate(plan, tmp_path / "pred", execution=Execution(workers=2))
     pred = pd.read_csv(tmp_path / "pred" / "prediction.csv")
     assert list(pred["quantity"]) == ["deals", "returned_blue", "returned_red"] * 2
     assert (pred["p05"] <= pred["median"]).all() and (pred["median"] <= pred["p95"]).all()
@@ -302,7 +308,7 @@ def test_calibration_report_renders_in_a_browser(observed: Path, tmp_path: Path)
 def test_dask_gives_the_same_fit(observed: Path, tmp_path: Path) -> None:
     pytest.importorskip("dask.distributed")
     plan = _plan(observed, points=16, replications=2, check_replications=8, rounds=2)
-    calibrate(plan, tmp_path / "dask", backend="dask", workers=2)
-    calibrate(plan, tmp_path / "serial", backend="serial")
+    calibrate(plan, tmp_path / "dask", execution=Execution(backend="dask", workers=2))
+    calibrate(plan, tmp_path / "serial", execution=Execution(backend="serial"))
     for name in ("posterior.csv", "targets.csv", "fit.csv"):
         assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "serial" / name).read_bytes()

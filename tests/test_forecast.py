@@ -13,7 +13,9 @@ import pytest
 from sim.api import run
 from sim.cli.main import main
 from sim.errors import ScenarioError
-from sim.fit.forecast import forecast, parse_period, posterior_draws
+from sim.experiments.options import Execution
+from sim.fit.forecast import forecast, posterior_draws
+from sim.fit.periods import parse_period
 
 ROOT = Path(__file__).parents[1]
 MINIMAL = ROOT / "scenarios" / "minimal.yaml"
@@ -29,7 +31,7 @@ def test_a_period_covering_the_horizon_counts_what_a_run_counts() -> None:
             parse_period("H2=2025-07-01:2025-12-31"),
         ],
         n=30,
-        workers=1,
+        execution=Execution(workers=1),
     )
     plain = run(MINIMAL, replications=30, workers=1)
     assert res.runs["deals_2025"].tolist() == plain.runs["deals"].tolist()
@@ -77,7 +79,7 @@ def test_posterior_forecast_uses_each_draw(tmp_path: Path) -> None:
         periods=[parse_period("y=2025-01-01:2025-12-31")],
         calibration=d,
         n=20,
-        workers=2,
+        execution=Execution(workers=2),
     )
     assert (res.runs["parties.blue.initiative.mean"] == 500.0).all()
     slow = forecast(
@@ -86,7 +88,7 @@ def test_posterior_forecast_uses_each_draw(tmp_path: Path) -> None:
         periods=[parse_period("y=2025-01-01:2025-12-31")],
         overrides=["parties.blue.initiative.mean=500", "negotiation.max_rounds=9"],
         n=20,
-        workers=1,
+        execution=Execution(workers=1),
     )
     assert res.runs["deals_y"].tolist() == slow.runs["deals_y"].tolist()
 

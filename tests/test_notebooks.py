@@ -32,7 +32,8 @@ ALLOWED_SIM = {
     "sim.experiments.comparison",
     "sim.experiments.experiment",
     "sim.fit.forecast",
-    "sim.present.plots",
+    "sim.present",
+    "sim.present.controls",
     "sim.results.summary",
     "sim.experiments.sweep",
 }

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from sim.api import run as api_run
+from sim.experiments.options import Execution
 from sim.experiments.runner import Precision, run_to_dir
 from sim.experiments.store import CONTRACT, OutputDirError
 from sim.scenario.loading import load_scenario
@@ -35,7 +36,13 @@ def same_contract(a: Path, b: Path) -> None:
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("ref")
-    run_to_dir(load_scenario(KURSK), out, seed=5, replications=40, workers=1, chunk_size=40)
+    run_to_dir(
+        load_scenario(KURSK),
+        out,
+        seed=5,
+        replications=40,
+        execution=Execution(workers=1, chunk_size=40),
+    )
     return out
 
 
@@ -44,7 +51,11 @@ def test_identical_whatever_workers_and_chunks(
     reference: Path, tmp_path: Path, workers: int, chunk: int
 ) -> None:
     report = run_to_dir(
-        load_scenario(KURSK), tmp_path, seed=5, replications=40, workers=workers, chunk_size=chunk
+        load_scenario(KURSK),
+        tmp_path,
+        seed=5,
+        replications=40,
+        execution=Execution(workers=workers, chunk_size=chunk),
     )
     # one worker or a single chunk runs in this process; otherwise a process pool
     assert report.backend == ("serial" if workers == 1 or chunk >= 40 else "local")
@@ -59,9 +70,7 @@ def test_dask_local_cluster_gives_identical_results(reference: Path, tmp_path: P
         tmp_path,
         seed=5,
         replications=40,
-        workers=2,
-        chunk_size=6,
-        backend="dask",
+        execution=Execution(workers=2, chunk_size=6, backend="dask"),
     )
     assert report.backend == "dask" and report.workers == 2
     same_contract(reference, tmp_path)
@@ -80,9 +89,7 @@ def test_existing_scheduler_address(reference: Path, tmp_path: Path) -> None:
             tmp_path,
             seed=5,
             replications=40,
-            chunk_size=10,
-            backend="dask",
-            scheduler=cluster.scheduler_address,
+            execution=Execution(chunk_size=10, backend="dask", scheduler=cluster.scheduler_address),
         )
     assert report.workers == 2
     same_contract(reference, tmp_path)
@@ -117,32 +124,34 @@ def test_unreachable_scheduler_is_a_clear_error(
 
 def test_a_different_run_is_not_overwritten_without_force(tmp_path: Path) -> None:
     scn = load_scenario(MINIMAL)
-    run_to_dir(scn, tmp_path, seed=1, replications=4, workers=1)
+    run_to_dir(scn, tmp_path, seed=1, replications=4, execution=Execution(workers=1))
     before = (tmp_path / "runs.csv").read_bytes()
     with pytest.raises(OutputDirError, match="holds a different run"):
-        run_to_dir(scn, tmp_path, seed=2, replications=4, workers=1)
+        run_to_dir(scn, tmp_path, seed=2, replications=4, execution=Execution(workers=1))
     with pytest.raises(OutputDirError, match="already holds this run"):
-        run_to_dir(scn, tmp_path, seed=1, replications=4, workers=1)
+        run_to_dir(scn, tmp_path, seed=1, replications=4, execution=Execution(workers=1))
     assert (tmp_path / "runs.csv").read_bytes() == before
-    run_to_dir(scn, tmp_path, seed=2, replications=4, workers=1, force=True)
+    run_to_dir(scn, tmp_path, seed=2, replications=4, execution=Execution(workers=1, force=True))
     assert set(pd.read_csv(tmp_path / "runs.csv")["seed"]) == {2}
 
 
 def test_a_non_pxsim_directory_is_refused(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(OutputDirError, match="holds no pxsim run"):
-        run_to_dir(load_scenario(MINIMAL), tmp_path, replications=2, workers=1)
+        run_to_dir(load_scenario(MINIMAL), tmp_path, replications=2, execution=Execution(workers=1))
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
 def test_resume_after_losing_chunks_gives_identical_files(reference: Path, tmp_path: Path) -> None:
     scn = load_scenario(KURSK)
-    run_to_dir(scn, tmp_path, seed=5, replications=40, workers=1, chunk_size=8)
+    run_to_dir(scn, tmp_path, seed=5, replications=40, execution=Execution(workers=1, chunk_size=8))
     for part in sorted((tmp_path / "runs").glob("part-*"))[1::2]:
         part.unlink()  # as if the run had been killed before these chunks finished
     for name in CONTRACT:
         (tmp_path / name).unlink()
-    report = run_to_dir(scn, tmp_path, seed=5, replications=40, workers=1, resume=True)
+    report = run_to_dir(
+        scn, tmp_path, seed=5, replications=40, execution=Execution(workers=1, resume=True)
+    )
     assert report.chunks_reused == 3 and report.chunks_run == 2
     same_contract(reference, tmp_path)
 
@@ -154,8 +163,8 @@ def test_until_precision_adds_replications_until_narrow(tmp_path: Path) -> None:
         tmp_path / "p",
         seed=3,
         replications=20,
-        workers=1,
         until=Precision("repatriated", 15.0),
+        execution=Execution(workers=1),
     )
     p = report.precision
     assert p is not None and p["reached"] and p["halfwidth"] <= 15.0
@@ -169,8 +178,10 @@ def test_until_precision_adds_replications_until_narrow(tmp_path: Path) -> None:
         tmp_path / "q",
         seed=3,
         replications=report.replications,
-        workers=1,
-        chunk_size=json.loads((tmp_path / "p" / "run.json").read_text())["chunk_size"],
+        execution=Execution(
+            workers=1,
+            chunk_size=json.loads((tmp_path / "p" / "run.json").read_text())["chunk_size"],
+        ),
     )
     assert plain.replications == report.replications
     for name in ("runs.csv", "summary.csv", "timeseries.csv"):
@@ -183,9 +194,9 @@ def test_until_precision_stops_at_the_maximum(tmp_path: Path) -> None:
         tmp_path,
         seed=3,
         replications=10,
-        workers=1,
         until=Precision("repatriated", 0.001),
         max_replications=30,
+        execution=Execution(workers=1),
     )
     assert report.replications == 30
     assert report.precision is not None and not report.precision["reached"]
@@ -231,9 +242,8 @@ def long_reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
         out,
         seed=11,
         replications=300,
-        workers=2,
-        chunk_size=10,
         source=str(MINIMAL),
+        execution=Execution(workers=2, chunk_size=10),
     )  # as the command line records it
     return out
 

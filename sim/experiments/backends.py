@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 
 from sim.experiments.chunks import run_chunk
+from sim.experiments.options import DEFAULT, Execution
 
 OnResult = Callable[[Any], None]
 Work = Callable[[Any], Any]  # a pure function of one task (default: ``run_chunk``)
@@ -242,15 +243,14 @@ def run_tasks(
     on_result: OnResult,
     *,
     fn: Work = run_chunk,
-    backend: str = "local",
-    workers: int | None = None,
-    scheduler: str | None = None,
+    execution: Execution = DEFAULT,
 ) -> tuple[str, int]:
     """Run ``tasks`` with ``fn`` on a backend, calling ``on_result`` as each finishes; SIGTERM
     interrupts like Ctrl-C and the workers are always stopped. Returns (backend name, workers)."""
     if not tasks:
         return "none", 0
-    engine = make_backend(backend, workers, scheduler, n_tasks=len(tasks))
+    ex = execution
+    engine = make_backend(ex.backend, ex.workers, ex.scheduler, n_tasks=len(tasks))
     try:
         with interrupt_on_sigterm():
             engine.run(tasks, on_result, fn=fn)

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,8 +21,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.atomic import atomic_write_text
+from sim.experiments.options import DEFAULT, Execution
 from sim.experiments.runner import run_to_dir
-from sim.experiments.store import atomic_write_text, csv_text
+from sim.experiments.store import csv_text
 from sim.model.records import OUTCOME_COLUMNS
 from sim.results.summary import MAIN_METRICS
 from sim.scenario.loading import load_scenario
@@ -165,10 +166,11 @@ def compare(
     replications: int | None,
     seed: int | None,
     out: str | Path,
-    **run_options: Any,
+    execution: Execution = DEFAULT,
 ) -> Comparison:
     """Run every arm with common random numbers into ``out/arms/<label>/`` and write
-    ``comparison.csv``, ``comparison.json`` and the comparison figure."""
+    ``comparison.csv`` and ``comparison.json`` (the figures are drawn from these files by
+    ``sim.present``)."""
     out = Path(out)
     seed = arms[0].scenario.seed if seed is None else seed
     n = arms[0].scenario.replications if replications is None else replications
@@ -182,7 +184,7 @@ def compare(
             replications=n,
             source=arm.source,
             overrides=arm.overrides,
-            **run_options,
+            execution=execution,
         )
         runs[arm.label] = pd.read_parquet(
             target / "runs", columns=["replication", *OUTCOME_COLUMNS]
@@ -207,41 +209,7 @@ def compare(
         "files": ["comparison.csv", "comparison.png", "comparison.svg", "comparison.json"],
     }
     atomic_write_text(out / "comparison.json", json.dumps(manifest, indent=2) + "\n")
-    from sim.present.plots import comparison_figure, save
-
-    fig = comparison_figure(table, [m for m in MAIN_METRICS if m in set(table["metric"])])
-    save(fig, out / "comparison")
     return Comparison(arms, runs, table, out)
-
-
-def compare_scenarios(
-    scenarios: str | Path | Sequence[str | Path],
-    variants: Mapping[str, Sequence[str] | Mapping[str, Any]] | None = None,
-    replications: int | None = None,
-    seed: int | None = None,
-    *,
-    out: str | Path | None = None,
-    overrides: Sequence[str] = (),
-    **run_options: Any,
-) -> Comparison:
-    """The Python API of ``pxsim compare``: ``sim.compare("a.yaml", {"slow mediator":
-    ["intermediaries.uae.delay.mean=30"]}, 500)``. Variants change the first scenario; each is
-    a list of ``PATH=VALUE`` strings or a ``{path: value}`` mapping. With ``out=None`` the files
-    go to a temporary directory that is removed afterwards (the returned frames stay)."""
-    paths = [scenarios] if isinstance(scenarios, str | Path) else list(scenarios)
-    specs: list[tuple[str, list[str]]] = []
-    for name, changes in (variants or {}).items():
-        if isinstance(changes, Mapping):
-            specs.append((name, [f"{k}={json.dumps(v)}" for k, v in changes.items()]))
-        else:
-            specs.append((name, list(changes)))
-    arms = make_arms(paths, specs, overrides)
-    if out is not None:
-        return compare(arms, replications, seed, out, **run_options)
-    with tempfile.TemporaryDirectory(prefix="pxsim-compare-") as scratch:
-        result = compare(arms, replications, seed, scratch, **run_options)
-    result.out = None
-    return result
 
 
 def format_comparison(table: pd.DataFrame, metrics: Sequence[str] = MAIN_METRICS) -> str:

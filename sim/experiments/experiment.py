@@ -8,24 +8,10 @@ replication order, without the heavy per-event detail unless asked for.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 
-from sim.model.records import RunResult
+from sim.model.records import Batch, RunResult
 from sim.model.simulation import Simulation
 from sim.scenario.schema import Scenario
-
-
-@dataclass
-class Batch:
-    """Results of replications ``0 .. n-1`` of one scenario at one seed."""
-
-    scenario: Scenario
-    seed: int
-    runs: list[RunResult] = field(default_factory=list)
-
-    @property
-    def replications(self) -> int:
-        return len(self.runs)
 
 
 def run_one(

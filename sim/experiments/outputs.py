@@ -13,16 +13,11 @@ from pathlib import Path
 import pandas as pd
 
 from sim.experiments.chunks import ChunkBuilder
-from sim.experiments.experiment import Batch
 from sim.experiments.runner import RESERVOIR, chunk_frames, finalize, identity_of
-from sim.experiments.store import CONTRACT, RunStore, atomic_write_text, timeseries_frame_from_store
+from sim.experiments.store import CONTRACT, RunStore, timeseries_frame_from_store
+from sim.model.records import Batch
 
 OUTPUT_FILES = CONTRACT
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same directory and a rename."""
-    atomic_write_text(Path(path), text)
 
 
 def write_outputs(

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from sim.atomic import atomic_write_text
 from sim.experiments.backends import run_tasks
 from sim.experiments.chunks import (
     CHANNEL_COUNTS,
@@ -32,11 +33,11 @@ from sim.experiments.chunks import (
     default_chunk_size,
     plan_chunks,
 )
+from sim.experiments.options import DEFAULT, Execution
 from sim.experiments.store import (
     RUNS_CSV_LIMIT,
     ChunkFiles,
     RunStore,
-    atomic_write_text,
     csv_text,
     life_tables_from_store,
     stream_csv,
@@ -153,9 +154,7 @@ def execute(
     store: RunStore,
     frames: Callable[[ChunkData], tuple[pd.DataFrame, pd.DataFrame]],
     *,
-    backend: str,
-    workers: int | None,
-    scheduler: str | None,
+    execution: Execution,
     progress: Progress,
 ) -> tuple[str, int]:
     """Run ``tasks`` on a backend, writing each chunk as it finishes."""
@@ -165,7 +164,7 @@ def execute(
         store.write_chunk(data, runs, parties)
         progress.update(data.n)
 
-    return run_tasks(tasks, on_result, backend=backend, workers=workers, scheduler=scheduler)
+    return run_tasks(tasks, on_result, execution=execution)
 
 
 def run_to_dir(
@@ -174,13 +173,7 @@ def run_to_dir(
     *,
     seed: int | None = None,
     replications: int | None = None,
-    workers: int | None = None,
-    chunk_size: int | None = None,
-    backend: str = "local",
-    scheduler: str | None = None,
-    resume: bool = False,
-    force: bool = False,
-    progress: bool = False,
+    execution: Execution = DEFAULT,
     until: Precision | None = None,
     max_replications: int = 100_000,
     source: str | None = None,
@@ -191,15 +184,15 @@ def run_to_dir(
     seed = scn.seed if seed is None else int(seed)
     n = scn.replications if replications is None else int(replications)
     store = RunStore(out)
-    size = chunk_size or default_chunk_size(n)
-    ident = store.open(identity_of(scn, seed, size), resume=resume, force=force)
+    size = execution.chunk_size or default_chunk_size(n)
+    ident = store.open(identity_of(scn, seed, size), resume=execution.resume, force=execution.force)
     size = int(ident["chunk_size"])
     store.clean_temporaries()
     done = {(c.start, c.stop) for c in store.finished(-1)}
-    bar = Progress(n, progress, scn.name)
+    bar = Progress(n, execution.progress, scn.name)
     bar.update(sum(b - a for a, b in done if b <= n))
     ran = 0
-    name, nworkers = backend, workers or 0
+    name, nworkers = execution.backend, execution.workers or 0
     precision: dict[str, Any] | None = None
 
     def frames(data: ChunkData) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -217,9 +210,7 @@ def run_to_dir(
                 todo,
                 store,
                 frames,
-                backend=backend,
-                workers=workers,
-                scheduler=scheduler,
+                execution=execution,
                 progress=bar,
             )
             ran += len(todo)

@@ -20,9 +20,7 @@ work was chunked or who ran it.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.atomic import atomic_write_text, atomic_write_via
 from sim.errors import OutputDirError
 from sim.experiments.chunks import PARTY_VALUES, ChunkData
 from sim.model.records import OUTCOME_COLUMNS
@@ -52,46 +51,6 @@ CONTRACT = (
 )
 DATASETS = ("runs", "parties", "series")
 RUNS_CSV_LIMIT = 200_000  # rows; beyond this runs.csv / parties.csv are not written
-
-
-def _readable(tmp: str) -> None:
-    """Temporary files are created private (0600); published files get the usual mode."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        _readable(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    if not isinstance(text, str):
-        raise TypeError(f"expected text, got {type(text).__name__}")
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def _atomic_via(path: Path, writer: Any) -> None:
-    """Let ``writer(tmp_path)`` write a file, then move it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        writer(tmp)
-        _readable(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def part_name(point: int, start: int) -> str:
@@ -167,7 +126,7 @@ class RunStore:
         self, data: ChunkData, runs_frame: pd.DataFrame, parties_frame: pd.DataFrame
     ) -> None:
         name = part_name(data.point, data.start)
-        _atomic_via(
+        atomic_write_via(
             self.out / "parties" / f"{name}.parquet",
             lambda p: pq.write_table(pa.Table.from_pandas(parties_frame, preserve_index=False), p),
         )
@@ -188,13 +147,13 @@ class RunStore:
             with open(p, "wb") as fh:
                 np.savez(fh, **arrays)  # type: ignore[arg-type]
 
-        _atomic_via(self.out / "series" / f"{name}.npz", save_npz)
+        atomic_write_via(self.out / "series" / f"{name}.npz", save_npz)
         # the runs file last: its presence marks the chunk finished
         table = pa.Table.from_pandas(runs_frame, preserve_index=False)
         table = table.replace_schema_metadata(
             {**(table.schema.metadata or {}), b"pxsim_stop": str(data.stop).encode()}
         )
-        _atomic_via(self.out / "runs" / f"{name}.parquet", lambda p: pq.write_table(table, p))
+        atomic_write_via(self.out / "runs" / f"{name}.parquet", lambda p: pq.write_table(table, p))
 
     def finished(self, point: int | None = None) -> list[ChunkFiles]:
         """Finished chunks in order (of one sweep point, or all)."""
@@ -292,7 +251,7 @@ def stream_csv(
                 first = False
                 rows += len(frame)
 
-    _atomic_via(path, write)
+    atomic_write_via(path, write)
     return rows
 
 

@@ -3,9 +3,9 @@
 Every point runs replications ``0 .. n-1`` at the same seed, so replication ``r`` draws the same
 random streams at every point and differences between points are not noise between their
 random draws (a capture stream untouched by a parameter gives the same captures everywhere).
-The points come from ``sim.experiments.designs`` and are all validated before anything runs. The work is
-chunks (``ChunkTask(point=i)``) run by ``sim.experiments.runner.execute`` into a ``RunStore``, so a sweep
-resumes (``resume=True``) and parallelises like ``pxsim run`` and its files are byte-identical
+The points come from ``sim.experiments.designs`` and are all validated before anything runs.
+The work is chunks (``ChunkTask(point=i)``) run by ``sim.experiments.runner.execute`` into a
+``RunStore``, so a sweep resumes (``resume=True``) and parallelises like ``pxsim run`` and its files are byte-identical
 whatever the worker count. Output directory::
 
     sweep.csv    point x replication: point, one column per parameter, scenario, replication,
@@ -21,8 +21,6 @@ import copy
 import json
 import math
 import platform
-import shutil
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,14 +34,12 @@ from sim.experiments.designs import (
     CONF_LEVEL,
     RESAMPLES,
     Design,
-    DesignError,
-    ParamSpec,
     analyse,
     index_columns,
     make_design,
-    parse_params,
-    type_params,
 )
+from sim.experiments.options import DEFAULT, Execution
+from sim.experiments.params import DesignError, ParamSpec, parse_params, type_params
 from sim.scenario.loading import load_scenario, loads_scenario, resolved_dict
 from sim.scenario.paths import parse_override
 from sim.scenario.schema import Scenario
@@ -89,7 +85,7 @@ class SweepReport:
 
 @dataclass
 class SweepResult:
-    """What ``sim.experiments.sweep`` returns: ``table`` (sweep.csv), ``points`` (points.csv), ``indices``
+    """What ``sim.sweep`` returns: ``table`` (sweep.csv), ``points`` (points.csv), ``indices``
     (indices.csv, sobol/morris only) and ``out``, the directory (None when it was temporary)."""
 
     table: pd.DataFrame
@@ -184,13 +180,7 @@ def run_sweep(
     out: str | Path,
     *,
     replications: int = 100,
-    workers: int | None = None,
-    chunk_size: int | None = None,
-    backend: str = "local",
-    scheduler: str | None = None,
-    resume: bool = False,
-    force: bool = False,
-    progress: bool = False,
+    execution: Execution = DEFAULT,
 ) -> SweepReport:
     """Run every point of ``plan`` into ``out`` and write the sweep's files there."""
     from sim.experiments.chunks import ChunkTask, plan_chunks
@@ -200,7 +190,7 @@ def run_sweep(
 
     t0 = time.perf_counter()
     des, n = plan.design, int(replications)
-    size = chunk_size or sweep_chunk_size(des.points, n)
+    size = execution.chunk_size or sweep_chunk_size(des.points, n)
     extra = {
         "design": des.name,
         "params": [s.text for s in des.specs],
@@ -212,8 +202,8 @@ def run_sweep(
     store = RunStore(out)
     ident = store.open(
         identity_of(plan.base, plan.seed, size, kind="sweep", extra=extra),
-        resume=resume,
-        force=force,
+        resume=execution.resume,
+        force=execution.force,
     )
     size = int(ident["chunk_size"])
     store.clean_temporaries()
@@ -224,7 +214,7 @@ def run_sweep(
         for a, b in plan_chunks(0, n, size)
         if (i, a, b) not in done
     ]
-    bar = Progress(des.points * n, progress, f"{plan.base.name} sweep")
+    bar = Progress(des.points * n, execution.progress, f"{plan.base.name} sweep")
     bar.update(sum(b - a for _, a, b in done))
     order = ["point", *des.paths, "scenario", "replication", "seed", *OUTCOME_COLUMNS]
 
@@ -238,9 +228,7 @@ def run_sweep(
             tasks,
             store,
             frames,
-            backend=backend,
-            workers=workers,
-            scheduler=scheduler,
+            execution=execution,
             progress=bar,
         )
     finally:
@@ -282,7 +270,8 @@ def finish_sweep(
     import pandas as pd
     import scipy
 
-    from sim.experiments.store import atomic_write_text, csv_text, stream_csv
+    from sim.atomic import atomic_write_text
+    from sim.experiments.store import csv_text, stream_csv
     from sim.model.records import OUTCOME_COLUMNS
     from sim.results.summary import MAIN_METRICS, summarise
     from sim.scenario.loading import resolved_yaml, scenario_hash
@@ -359,74 +348,6 @@ def finish_sweep(
     atomic_write_text(out / "sweep.json", json.dumps(manifest, indent=2) + "\n")
     atomic_write_text(out / "scenario.resolved.yaml", resolved_yaml(plan.base))
     return summary, indices, skipped
-
-
-# --------------------------------------------------------------------------- Python API
-def sweep(
-    scenario: str | Path | Scenario,
-    params: Sequence[str] | Mapping[str, Any],
-    design: str = "lhs",
-    points: int = 16,
-    replications: int = 100,
-    seed: int | None = None,
-    workers: int | None = None,
-    out: str | Path | None = None,
-    backend: str = "local",
-    overrides: Sequence[str] | Mapping[str, Any] = (),
-    *,
-    chunk_size: int | None = None,
-    scheduler: str | None = None,
-    resume: bool = False,
-    force: bool = False,
-    progress: bool = False,
-) -> SweepResult:
-    """Run a sweep of ``scenario`` over ``params`` and return its tables.
-
-    ``params``: ``["negotiation.collapse=0:0.3", "parties.red.norms.one_for_one=true,false"]``
-    or ``{"negotiation.collapse": (0, 0.3), "negotiation.max_rounds": [10, 60]}``.
-    ``design``: grid, lhs, sobol or morris; ``points``: LHS points, Sobol' base samples or
-    Morris trajectories (grid: ignored). Without ``out`` the files go to a temporary
-    directory that is removed afterwards. In a script, call it under
-    ``if __name__ == "__main__":`` so worker processes can start.
-    """
-    import pandas as pd
-
-    plan = plan_sweep(
-        scenario, params, design=design, points=points, seed=seed, overrides=overrides
-    )
-    scratch = tempfile.mkdtemp(prefix="pxsim-sweep-") if out is None else None
-    target = Path(scratch if scratch is not None else str(out))
-    try:
-        report = run_sweep(
-            plan,
-            target,
-            replications=replications,
-            workers=workers,
-            chunk_size=chunk_size,
-            backend=backend,
-            scheduler=scheduler,
-            resume=resume,
-            force=force,
-            progress=progress,
-        )
-        # the tables as the files hold them (the same types a reader of the files gets)
-        table = pd.read_csv(target / "sweep.csv")
-        summary = pd.read_csv(target / "points.csv")
-        indices = pd.read_csv(target / "indices.csv") if report.indices is not None else None
-    finally:
-        if scratch is not None:
-            shutil.rmtree(scratch, ignore_errors=True)
-    return SweepResult(
-        table,
-        summary,
-        indices,
-        None if scratch is not None else target,
-        plan.design.name,
-        report.replications,
-        plan.seed,
-        report.skipped,
-        report.notes,
-    )
 
 
 # --------------------------------------------------------------------------- presentation

@@ -26,6 +26,8 @@ import pandas as pd
 
 from sim.errors import ScenarioError
 from sim.experiments.chunks import plan_chunks
+from sim.experiments.options import DEFAULT, Execution
+from sim.fit.periods import Period
 from sim.fit.target_runs import StatsTask, run_stats_tasks
 from sim.model.streams import stable_key
 from sim.results.targets import Target
@@ -35,29 +37,6 @@ from sim.scenario.schema import Scenario
 from sim.text import text_table
 
 INTERVAL = (0.05, 0.95)
-
-
-@dataclass(frozen=True)
-class Period:
-    label: str
-    first: dt.date
-    last: dt.date
-
-
-def parse_period(text: str) -> Period:
-    """``'2025=2025-01-01:2025-12-31'`` (LABEL=FIRST:LAST, both days included)."""
-    syntax = "expected LABEL=YYYY-MM-DD:YYYY-MM-DD, e.g. 2025=2025-01-01:2025-12-31"
-    if "=" not in text or ":" not in text.split("=", 1)[1]:
-        raise ScenarioError(syntax, source=f"--period {text}")
-    label, span = text.split("=", 1)
-    first, last = span.split(":", 1)
-    try:
-        a, b = dt.date.fromisoformat(first.strip()), dt.date.fromisoformat(last.strip())
-    except ValueError:
-        raise ScenarioError(syntax, source=f"--period {text}") from None
-    if not label.strip() or b < a:
-        raise ScenarioError(syntax + " (LAST not before FIRST)", source=f"--period {text}")
-    return Period(label.strip(), a, b)
 
 
 def posterior_draws(calibration: str | Path, n: int, seed: int) -> list[dict[str, Any]]:
@@ -118,10 +97,7 @@ def forecast(
     n: int = 1000,
     seed: int | None = None,
     overrides: Sequence[str] | Mapping[str, Any] = (),
-    workers: int | None = None,
-    backend: str = "local",
-    scheduler: str | None = None,
-    progress: bool = False,
+    execution: Execution = DEFAULT,
 ) -> ForecastResult:
 
     fixed = (
@@ -160,10 +136,7 @@ def forecast(
         ]
     parts = run_stats_tasks(
         tasks,
-        backend=backend,
-        workers=workers,
-        scheduler=scheduler,
-        progress=progress,
+        execution=execution,
         desc=f"{base.name} forecast",
     )
     stats = np.concatenate([p.stats.reshape(-1, p.stats.shape[-1]) for p in parts])

@@ -2,8 +2,9 @@
 
 ``run_stats`` is what a worker executes (in this process, a local pool or Dask): it runs
 replications ``start .. stop-1`` of a few parameter points and returns each run's statistics
-(``sim.results.targets``), plus cumulative curves and raw samples when asked (the check run). Like
-``sim.experiments.chunks`` it is pure and imports neither pandas nor matplotlib, so workers stay light.
+(``sim.results.targets``), plus cumulative curves and raw samples when asked (the check
+run). Like ``sim.experiments.chunks`` it is pure and imports neither pandas nor matplotlib, so
+workers stay light.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.experiments.options import DEFAULT, Execution
 from sim.model.simulation import Simulation
 from sim.results.targets import (
     DealHistory,
@@ -91,10 +93,7 @@ def run_stats(task: StatsTask) -> StatsData:
 def run_stats_tasks(
     tasks: list[StatsTask],
     *,
-    backend: str = "local",
-    workers: int | None = None,
-    scheduler: str | None = None,
-    progress: bool = False,
+    execution: Execution = DEFAULT,
     desc: str = "",
 ) -> list[StatsData]:
     """Run ``tasks`` on a backend with a progress bar; the results in task order (by
@@ -105,7 +104,9 @@ def run_stats_tasks(
 
     parts: dict[int, StatsData] = {}
     bar = Progress(
-        sum(len(t.points) if t.paired else t.stop - t.start for t in tasks), progress, desc
+        sum(len(t.points) if t.paired else t.stop - t.start for t in tasks),
+        execution.progress,
+        desc,
     )
 
     def on_result(data: StatsData) -> None:
@@ -113,9 +114,7 @@ def run_stats_tasks(
         bar.update(data.n)
 
     try:
-        run_tasks(
-            tasks, on_result, fn=run_stats, backend=backend, workers=workers, scheduler=scheduler
-        )
+        run_tasks(tasks, on_result, fn=run_stats, execution=execution)
     finally:
         bar.close()
     return [parts[k] for k in sorted(parts)]

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from sim.model.prisoners import Incidents
+from sim.scenario.schema import Scenario
 
 OUTCOME_COLUMNS = (
     "initial_held",
@@ -126,3 +127,16 @@ def series_grid(horizon: float, max_points: int = 2000) -> np.ndarray:
     if grid[-1] < horizon:
         grid = np.append(grid, horizon)
     return grid
+
+
+@dataclass
+class Batch:
+    """Results of replications ``0 .. n-1`` of one scenario at one seed."""
+
+    scenario: Scenario
+    seed: int
+    runs: list[RunResult] = field(default_factory=list)
+
+    @property
+    def replications(self) -> int:
+        return len(self.runs)

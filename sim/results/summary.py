@@ -13,8 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.experiments.experiment import Batch
-from sim.model.records import OUTCOME_COLUMNS, PARTY_COLUMNS
+from sim.model.records import OUTCOME_COLUMNS, PARTY_COLUMNS, Batch
 from sim.text import format_number
 
 MAIN_METRICS = (

@@ -7,7 +7,7 @@ array (vectorised: callers draw in blocks, never one number per call in a hot lo
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -184,15 +184,10 @@ Dist = Annotated[
     Field(discriminator="dist"),
 ]
 
-DIST_NAMES = (
-    "fixed",
-    "exponential",
-    "lognormal",
-    "gamma",
-    "uniform",
-    "poisson",
-    "geometric",
-    "empirical",
+# the one list of distributions: classes in the order the reference shows them, and their tags
+DIST_CLASSES: tuple[type[_Dist], ...] = get_args(get_args(Dist)[0])
+DIST_NAMES: tuple[str, ...] = tuple(
+    get_args(c.model_fields["dist"].annotation)[0] for c in DIST_CLASSES
 )
 
 

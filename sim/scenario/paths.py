@@ -23,6 +23,7 @@ def format_path(path: Iterable[str | int]) -> str:
             out += ("." if out else "") + str(seg)
     return out
 
+
 PathT = tuple[str | int, ...]
 
 

@@ -16,7 +16,6 @@ MAX_NODES = 200_000
 MAX_DEPTH = 40
 
 
-
 # --------------------------------------------------------------------------- YAML reading
 class _Loader(yaml.SafeLoader):
     """SafeLoader whose impossible dates (2025-02-30) stay text, so validation can name the

@@ -34,16 +34,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("timeline[]: TimelineChange", schema.TimelineChange),
 ]
 
-DIST_CLASSES: list[type[BaseModel]] = [
-    dists.Fixed,
-    dists.Exponential,
-    dists.Lognormal,
-    dists.Gamma,
-    dists.Uniform,
-    dists.Poisson,
-    dists.Geometric,
-    dists.Empirical,
-]
+DIST_CLASSES = dists.DIST_CLASSES
 
 INTRO = """\
 # Scenario format reference

@@ -4,13 +4,23 @@ This module owns what a scenario *is* (fields, types, ranges, defaults, units, d
 parties have their own module (``sim.scenario.parties``), the field types theirs
 (``sim.scenario.fields``). Reading YAML and overrides live in ``sim.scenario.reading`` and
 ``sim.scenario.paths``, error messages in ``sim.scenario.validation``, cross-references in
-``sim.scenario.references``, where file lines are known. Times are days from ``start_date``; fields typed ``Day`` also accept a calendar date.
+``sim.scenario.references``, where file lines are known. Times are days from ``start_date``;
+fields typed ``Day`` also accept a calendar date.
+
+``Scenario.get`` and ``Scenario.with_values`` read and change values by dotted path from
+Python (notebooks). ``get`` walks the validated models (``sim.scenario.lookup``, below this
+module). ``with_values`` must run the whole loading pipeline (overrides, validation with
+located errors, cross-references, timeline), which imports this module, so it cannot be
+imported from here, not even inside the method, without an import cycle. The pipeline is
+therefore handed to this module once, by ``sim/scenario/__init__.py`` (which Python runs
+before any module of the package): ``install_with_values(sim.scenario.values.with_values)``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 from pydantic import (
@@ -22,6 +32,7 @@ from pydantic import (
 
 from sim.scenario.dists import Dist, Exponential, Fixed
 from sim.scenario.fields import Day, Id, Model, Share
+from sim.scenario.lookup import get_value
 from sim.scenario.parties import PREFERENCES_HELP, Party, Preferences
 
 
@@ -221,3 +232,31 @@ class Scenario(Model):
 
     def date_of(self, day: float) -> dt.date:
         return self.start_date + dt.timedelta(days=int(day // 1))
+
+    def get(self, path: str) -> Any:
+        """The value at dotted ``path`` (the syntax of ``--set``: list items by ``id``, timeline
+        entries by date) as plain Python; a sub-model as a dict keyed as in YAML, e.g.
+        ``scn.get("intermediaries.uae.delay") == {"dist": "lognormal", "mean": 5.0, "sd": 3.0}``.
+        An unknown path raises ``ScenarioError`` naming it and the keys valid where it failed."""
+        return get_value(self, path, start_date=self.start_date, source=self.name)
+
+    def with_values(self, changes: Mapping[str, Any]) -> Scenario:
+        """A new validated scenario with ``changes`` (dotted path → Python value: numbers,
+        booleans, text, dicts for sub-models, lists) applied, equal to what
+        ``load_scenario(file, ["path=value", ...])`` gives for the same changes; errors are the
+        ``--set`` errors (``ScenarioError`` naming the override, the field and what was
+        expected). See ``sim.scenario.values.with_values``."""
+        if _WITH_VALUES is None:  # only if sim/scenario/__init__.py was bypassed
+            raise RuntimeError("Scenario.with_values needs the sim.scenario package imported")
+        return _WITH_VALUES(self, changes)
+
+
+WithValues = Callable[[Scenario, Mapping[str, Any]], Scenario]
+_WITH_VALUES: WithValues | None = None
+
+
+def install_with_values(implementation: WithValues) -> None:
+    """Give ``Scenario.with_values`` its implementation (see the module docstring for why it
+    is handed in rather than imported)."""
+    global _WITH_VALUES
+    _WITH_VALUES = implementation

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from sim.errors import ScenarioError
+from sim.scenario.dists import DIST_NAMES
 from sim.scenario.paths import PathT, format_path
 from sim.scenario.schema import Scenario
 
@@ -37,16 +38,7 @@ def _loc_to_path(loc: Sequence[str | int], data: Any) -> PathT:
 
 
 def _clean_loc(path: list[str | int]) -> list[str | int]:
-    dist_tags = {
-        "fixed",
-        "exponential",
-        "lognormal",
-        "gamma",
-        "uniform",
-        "poisson",
-        "geometric",
-        "empirical",
-    }
+    dist_tags = set(DIST_NAMES)
     out: list[str | int] = []
     for i, seg in enumerate(path):
         if seg in dist_tags and i > 0:
@@ -67,8 +59,6 @@ def _describe_error(err: Mapping[str, Any], path: PathT = ()) -> str:
     if typ == "missing":
         return "required field is missing"
     if typ == "union_tag_invalid" or typ == "union_tag_not_found":
-        from sim.scenario.dists import DIST_NAMES
-
         return f"expected a distribution with `dist:` one of {', '.join(DIST_NAMES)}; got {got!r}"
     if typ in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         bounds = {

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.experiments.designs import get_path
+from sim.experiments.params import get_path
 from sim.scenario.loading import load_scenario, resolved_dict
 
 ROOT = Path(__file__).parents[2]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.experiments.options import Execution
 from sim.experiments.runner import run_to_dir
 from sim.scenario.loading import load_scenario
 
@@ -14,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_parties_and_channels_reconcile(tmp_path: Path) -> None:
     scn = load_scenario(ROOT / "scenarios" / "kursk_2025.yaml")
-    run_to_dir(scn, tmp_path, seed=3, replications=6, workers=1)
+    run_to_dir(scn, tmp_path, seed=3, replications=6, execution=Execution(workers=1))
     runs = pd.read_csv(tmp_path / "runs.csv").set_index("replication")
     parties = pd.read_csv(tmp_path / "parties.csv")
     per_rep = parties.groupby("replication").sum(numeric_only=True)

@@ -1,4 +1,4 @@
-"""Sweep parameters and designs (sim.experiments.designs): parsing, typing, shapes, bounds, analysis."""
+"""Sweep parameters and designs (sim.experiments.params, .designs): parsing, typing, shapes."""
 
 from __future__ import annotations
 
@@ -7,12 +7,11 @@ import sys
 import numpy as np
 import pytest
 
-from sim.experiments.designs import (
+from sim.experiments.designs import analyse, make_design
+from sim.experiments.params import (
     DesignError,
     ParamSpec,
-    analyse,
     get_path,
-    make_design,
     parse_param,
     parse_params,
     type_params,

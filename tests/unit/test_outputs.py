@@ -9,8 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from sim.atomic import atomic_write_text
 from sim.experiments.experiment import run_replications
-from sim.experiments.outputs import OUTPUT_FILES, atomic_write, write_outputs
+from sim.experiments.outputs import OUTPUT_FILES, write_outputs
 from sim.scenario.loading import loads_scenario, scenario_hash
 from sim.version import __version__
 
@@ -213,10 +214,10 @@ def test_overwrites_existing_outputs_without_temp_files(scn, tmp_path: Path) -> 
     assert set(pd.read_csv(tmp_path / "runs.csv")["seed"]) == {5}
 
 
-# ------------------------------------------------------------------------- atomic_write
+# ------------------------------------------------------------------------- atomic_write_text
 def test_atomic_write_writes_and_leaves_no_temp(tmp_path: Path) -> None:
     target = tmp_path / "sub" / "f.txt"
-    atomic_write(target, "hello\nworld\n")
+    atomic_write_text(target, "hello\nworld\n")
     assert target.read_bytes() == b"hello\nworld\n"
     assert os.listdir(target.parent) == ["f.txt"]
 
@@ -225,7 +226,7 @@ def test_atomic_write_failure_keeps_old_file(tmp_path: Path) -> None:
     target = tmp_path / "f.txt"
     target.write_text("old contents\n")
     with pytest.raises(TypeError):
-        atomic_write(target, 12345)  # type: ignore[arg-type]  # writing raises
+        atomic_write_text(target, 12345)  # type: ignore[arg-type]  # writing raises
     assert target.read_text() == "old contents\n"
     assert os.listdir(tmp_path) == ["f.txt"]
 
@@ -239,9 +240,9 @@ def test_atomic_write_failure_at_rename_keeps_old_file(
     def boom(src: str, dst: str) -> None:
         raise OSError("disk on fire")
 
-    monkeypatch.setattr("sim.experiments.store.os.replace", boom)
+    monkeypatch.setattr("sim.atomic.os.replace", boom)
     with pytest.raises(OSError, match="disk on fire"):
-        atomic_write(target, "new contents\n")
+        atomic_write_text(target, "new contents\n")
     assert target.read_text() == "old contents\n"
     assert os.listdir(tmp_path) == ["f.txt"]
 
@@ -253,8 +254,8 @@ def test_atomic_write_interrupt_cleans_up(tmp_path: Path, monkeypatch: pytest.Mo
     def interrupted(src: str, dst: str) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("sim.experiments.store.os.replace", interrupted)
+    monkeypatch.setattr("sim.atomic.os.replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        atomic_write(target, "new\n")
+        atomic_write_text(target, "new\n")
     assert target.read_text() == "old\n"
     assert os.listdir(tmp_path) == ["f.txt"]

@@ -1,4 +1,4 @@
-"""sim/scenario/reference.py: the committed format reference is the generated one and covers the schema."""
+"""sim/scenario/reference.py: the committed reference is the generated one and covers the schema."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from sim.experiments.options import Execution
 from sim.experiments.runner import run_to_dir
 from sim.results.survival import captivity_tables, kaplan_meier, median_days
 from sim.scenario.loading import loads_scenario
@@ -58,7 +59,7 @@ capture_streams:
 captivity:
   death_hazard: {{healthy: {h}}}
 """)
-    batch_out = run_to_dir(scn, _tmp(), seed=1, replications=20, workers=1)
+    batch_out = run_to_dir(scn, _tmp(), seed=1, replications=20, execution=Execution(workers=1))
     import pandas as pd
 
     med = pd.read_csv(batch_out.out / "captivity.csv").set_index(["nationality", "category"])

@@ -1,4 +1,4 @@
-"""Sweeps (sim.experiments.sweep): common random numbers, files, parallel identity, resume, indices."""
+"""Sweeps (sim.experiments.sweep): common random numbers, files, parallel identity, resume."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from sim import SweepResult
-from sim.errors import ScenarioError
 from sim import sweep as api_sweep
+from sim.errors import ScenarioError
+from sim.experiments.options import Execution
 from sim.experiments.store import OutputDirError
 from sim.experiments.sweep import plan_sweep, run_sweep
 from sim.model.records import OUTCOME_COLUMNS
@@ -190,14 +191,18 @@ def test_byte_identical_whatever_the_worker_count(toy: Path, tmp_path: Path) -> 
         toy, ["negotiation.collapse=0:0.6", "negotiation.max_rounds=2:20"], design="sobol", points=2
     )
     for w in (1, 2):
-        run_sweep(plan, tmp_path / f"w{w}", replications=3, workers=w, chunk_size=2)
+        run_sweep(
+            plan, tmp_path / f"w{w}", replications=3, execution=Execution(workers=w, chunk_size=2)
+        )
     for name in FILES:
         assert (tmp_path / "w1" / name).read_bytes() == (tmp_path / "w2" / name).read_bytes()
 
 
 def test_resume_after_losing_chunks_gives_identical_files(toy: Path, tmp_path: Path) -> None:
     plan = plan_sweep(toy, ["negotiation.collapse=0:0.6:3"], design="grid")
-    first = run_sweep(plan, tmp_path / "a", replications=4, workers=1, chunk_size=2)
+    first = run_sweep(
+        plan, tmp_path / "a", replications=4, execution=Execution(workers=1, chunk_size=2)
+    )
     assert (first.chunks_run, first.chunks_reused) == (6, 0)
     before = {n: (tmp_path / "a" / n).read_bytes() for n in ("sweep.csv", "points.csv")}
     parts = sorted((tmp_path / "a" / "runs").glob("part-*.parquet"))
@@ -206,16 +211,27 @@ def test_resume_after_losing_chunks_gives_identical_files(toy: Path, tmp_path: P
         lost.unlink()
     (tmp_path / "a" / "sweep.csv").unlink()
     with pytest.raises(OutputDirError, match="--resume"):
-        run_sweep(plan, tmp_path / "a", replications=4, workers=1, chunk_size=2)
-    again = run_sweep(plan, tmp_path / "a", replications=4, workers=1, chunk_size=2, resume=True)
+        run_sweep(
+            plan, tmp_path / "a", replications=4, execution=Execution(workers=1, chunk_size=2)
+        )
+    again = run_sweep(
+        plan,
+        tmp_path / "a",
+        replications=4,
+        execution=Execution(workers=1, chunk_size=2, resume=True),
+    )
     assert (again.chunks_run, again.chunks_reused) == (2, 4)
     for name, data in before.items():
         assert (tmp_path / "a" / name).read_bytes() == data
     # another sweep in the same directory needs --force
     other = plan_sweep(toy, ["negotiation.collapse=0:0.5:3"], design="grid")
     with pytest.raises(OutputDirError, match="different run"):
-        run_sweep(other, tmp_path / "a", replications=4, workers=1, resume=True)
-    forced = run_sweep(other, tmp_path / "a", replications=4, workers=1, force=True)
+        run_sweep(
+            other, tmp_path / "a", replications=4, execution=Execution(workers=1, resume=True)
+        )
+    forced = run_sweep(
+        other, tmp_path / "a", replications=4, execution=Execution(workers=1, force=True)
+    )
     assert forced.chunks_reused == 0
     table = pd.read_csv(tmp_path / "a" / "sweep.csv")
     assert sorted(set(table["negotiation.collapse"])) == [0, 0.25, 0.5]
