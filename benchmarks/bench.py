@@ -47,10 +47,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run from a source tree without installing
     sys.path.insert(0, str(ROOT))
 
-from sim.experiments.experiment import run_replications
-from sim.model.simulation import Simulation
-from sim.scenario.loading import load_scenario
-from sim.scenario.schema import Scenario
+from sim.experiments.experiment import run_replications  # noqa: E402
+from sim.model.simulation import Simulation  # noqa: E402
+from sim.scenario.loading import load_scenario  # noqa: E402
+from sim.scenario.schema import Scenario  # noqa: E402
 from sim.version import __version__ as PXSIM_VERSION  # noqa: E402
 
 TWO_PARTY = ROOT / "benchmarks" / "two_party.yaml"

@@ -37,7 +37,8 @@ assembly, CPU time per replication) so a missed target can be traced, and part 1
 efficiency the same parts would give on a machine with no other jobs.
 
 The script imports only the standard library at module level: worker processes are started
-with ``spawn`` and re-import it, and should pay only for what a worker needs (``sim.experiments.chunks``).
+with ``spawn`` and re-import it, and should pay only for what a worker needs
+(``sim.experiments.chunks``).
 """
 
 from __future__ import annotations
@@ -174,10 +175,11 @@ class Meter:
 # --------------------------------------------------------------------------- instrumenting
 class Instrument:
     """Times the parent's side of ``run_to_dir`` by wrapping, for the duration of one run,
-    ``sim.experiments.backends.make_backend`` (backend start-up: a Dask cluster is started here; a local
-    pool lazily at the first submit), ``sim.experiments.runner.chunk_frames`` and
+    ``sim.experiments.backends.make_backend`` (backend start-up: a Dask cluster is started
+    here; a local pool lazily at the first submit), ``sim.experiments.runner.chunk_frames`` and
     ``sim.experiments.store.RunStore.write_chunk`` (the parent's work per finished chunk) and
-    ``sim.experiments.runner.finalize`` (assembling the output contract). Nothing in ``sim/`` changes."""
+    ``sim.experiments.runner.finalize`` (assembling the output contract). Nothing in ``sim/``
+    changes."""
 
     def __enter__(self) -> Instrument:
         import sim.experiments.backends
@@ -260,8 +262,10 @@ class Instrument:
         }
 
 
-def timed_run(scn: Any, n: int, **options: Any) -> dict[str, Any]:
-    """One ``run_to_dir`` into a fresh temporary directory, timed and broken down."""
+def timed_run(scn: Any, n: int, seed: int | None = None, **options: Any) -> dict[str, Any]:
+    """One ``run_to_dir`` into a fresh temporary directory, timed and broken down;
+    ``options`` are those of ``Execution`` (workers, backend, scheduler, ...)."""
+    from sim.experiments.options import Execution
     from sim.experiments.runner import run_to_dir
 
     scratch = tempfile.mkdtemp(prefix="pxsim-bench-")
@@ -269,7 +273,13 @@ def timed_run(scn: Any, n: int, **options: Any) -> dict[str, Any]:
         self0 = resource.getrusage(resource.RUSAGE_SELF)
         child0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         with Meter() as m, Instrument() as inst:
-            report = run_to_dir(scn, Path(scratch) / "out", replications=n, **options)
+            report = run_to_dir(
+                scn,
+                Path(scratch) / "out",
+                seed=seed,
+                replications=n,
+                execution=Execution(**options),
+            )
         self1 = resource.getrusage(resource.RUSAGE_SELF)
         child1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         out = {
@@ -757,7 +767,8 @@ def report(res: dict[str, Any]) -> str:
         lines.append(
             f"   spawn pool of {WORKERS}: all workers ready after {ps['all_ready_s']:.2f} s "
             f"(import sim.experiments.chunks in a worker {ps['import_sim_chunks_s']:.2f} s); fresh "
-            f"interpreter: import sim.experiments.chunks {res['imports']['sim.experiments.chunks']:.2f} s, "
+            "interpreter: import sim.experiments.chunks "
+            f"{res['imports']['sim.experiments.chunks']:.2f} s, "
             f"sim.cli.main {res['imports']['sim.cli.main']:.2f} s"
         )
     e = res["efficiency"]
