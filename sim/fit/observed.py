@@ -29,7 +29,6 @@ Every mistake is a ``ScenarioError`` naming the file, line and field (or the CSV
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import itertools
@@ -41,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import ScenarioError
+from sim.fit.observed_rows import Where, parse_date, parse_dates, read_rows
 from sim.results.targets import CUMULATIVE, DEFAULT_QUANTILES, KINDS, Target
 from sim.scenario.reading import read_yaml
 
@@ -101,50 +101,6 @@ def _describe(t: Target) -> dict[str, Any]:
     }
 
 
-class _Where:
-    def __init__(self, source: str, lines: dict[Any, int], data: Any) -> None:
-        self.source, self.lines, self.data = source, lines, data
-
-    def _line_path(self, path: tuple[Any, ...]) -> tuple[Any, ...]:
-        """The line map names list items by their id where they have one."""
-        out: list[Any] = []
-        node = self.data
-        for seg in path:
-            if isinstance(seg, int) and isinstance(node, list) and seg < len(node):
-                item = node[seg]
-                ident = item.get("id") if isinstance(item, Mapping) else None
-                out.append(str(ident) if ident is not None else seg)
-                node = item
-            else:
-                out.append(seg)
-                node = node.get(seg) if isinstance(node, Mapping) else None
-        return tuple(out)
-
-    def error(self, path: tuple[Any, ...], message: str) -> ScenarioError:
-        line = None
-        named = self._line_path(path)
-        for n in range(len(path), -1, -1):
-            for candidate in (named[:n], path[:n]):
-                if candidate in self.lines:
-                    line = self.lines[candidate]
-                    break
-            if line is not None:
-                break
-        field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
-        return ScenarioError(message, source=self.source, line=line, field=field or None)
-
-
-def _date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        return None
-
-
 def load_observations(path: str | Path, start: dt.date, parties: Sequence[str]) -> Observations:
     """Read an observations file; days count from ``start`` (the scenario's start date) and
     ``party`` must be one of ``parties``."""
@@ -155,7 +111,7 @@ def load_observations(path: str | Path, start: dt.date, parties: Sequence[str]) 
             "not found" if not p.exists() else "is not a file", source=f"--observed {source}"
         )
     data, lines = read_yaml(p.read_bytes(), source)
-    at = _Where(source, lines, data)
+    at = Where(source, lines, data)
     if not isinstance(data, Mapping):
         raise at.error((), "expected a mapping with `targets:` (a list of targets)")
     unknown = set(data) - {"name", "description", "targets", "note"}
@@ -184,7 +140,7 @@ def load_observations(path: str | Path, start: dt.date, parties: Sequence[str]) 
 def _target(
     item: Any,
     path: tuple[Any, ...],
-    at: _Where,
+    at: Where,
     base: Path,
     start: dt.date,
     parties: Sequence[str],
@@ -211,8 +167,8 @@ def _target(
             )
     elif party is not None:
         raise at.error((*path, "party"), f"{kind} takes no party")
-    rows = _rows(item, path, at, base)
-    drop = _dates(item.get("drop", []), (*path, "drop"), at)
+    rows = read_rows(item, path, at, base)
+    drop = parse_dates(item.get("drop", []), (*path, "drop"), at)
     lo = _bound(item, "from", path, at, start, -math.inf)
     hi = _bound(item, "to", path, at, start, math.inf)
     if lo > hi:
@@ -267,7 +223,7 @@ def _target(
 
 
 def _label(v: Any) -> str:
-    d = _date(v) if v is not None else None
+    d = parse_date(v) if v is not None else None
     return d.isoformat() if d else ""
 
 
@@ -275,20 +231,20 @@ def _bound(
     item: Mapping[str, Any],
     key: str,
     path: tuple[Any, ...],
-    at: _Where,
+    at: Where,
     start: dt.date,
     default: float,
 ) -> float:
     if key not in item:
         return default
-    d = _date(item[key])
+    d = parse_date(item[key])
     if d is None:
         raise at.error((*path, key), f"expected a date YYYY-MM-DD, got {item[key]!r}")
     return float((d - start).days)
 
 
 def _quantiles(
-    item: Mapping[str, Any], path: tuple[Any, ...], at: _Where, kind: str
+    item: Mapping[str, Any], path: tuple[Any, ...], at: Where, kind: str
 ) -> tuple[float, ...]:
     if "quantiles" not in item:
         return DEFAULT_QUANTILES
@@ -305,105 +261,3 @@ def _quantiles(
     if len(set(qs)) != len(qs):
         raise at.error((*path, "quantiles"), "a quantile is listed twice")
     return tuple(float(q) for q in qs)
-
-
-def _dates(values: Any, path: tuple[Any, ...], at: _Where) -> set[dt.date]:
-    if not isinstance(values, list):
-        raise at.error(path, "expected a list of dates YYYY-MM-DD")
-    out = set()
-    for j, v in enumerate(values):
-        d = _date(v)
-        if d is None:
-            raise at.error((*path, j), f"expected a date YYYY-MM-DD, got {v!r}")
-        out.add(d)
-    return out
-
-
-Row = tuple[dt.date, float | None]  # a date and its value (None where the cell is empty)
-
-
-def _rows(item: Mapping[str, Any], path: tuple[Any, ...], at: _Where, base: Path) -> list[Row]:
-    has_csv, has_points = "csv" in item, "points" in item
-    if has_csv == has_points:
-        raise at.error(path, "expected exactly one of csv (a file) or points (inline values)")
-    if has_points:
-        return _inline(item["points"], (*path, "points"), at)
-    return _csv_rows(item, path, at, base)
-
-
-def _inline(points: Any, path: tuple[Any, ...], at: _Where) -> list[Row]:
-    if not isinstance(points, list) or not points:
-        raise at.error(path, "expected a list of {date: YYYY-MM-DD, value: N}")
-    rows: list[Row] = []
-    for j, pt in enumerate(points):
-        if not isinstance(pt, Mapping) or set(pt) - {"date", "value", "note"} or "date" not in pt:
-            raise at.error((*path, j), "expected {date: YYYY-MM-DD, value: N}")
-        d = _date(pt["date"])
-        if d is None:
-            raise at.error((*path, j, "date"), f"expected a date YYYY-MM-DD, got {pt['date']!r}")
-        v = pt.get("value")
-        if v is not None and (
-            isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v)
-        ):
-            raise at.error((*path, j, "value"), f"expected a number, got {v!r}")
-        rows.append((d, None if v is None else float(v)))
-    return rows
-
-
-def _csv_rows(item: Mapping[str, Any], path: tuple[Any, ...], at: _Where, base: Path) -> list[Row]:
-    name = item["csv"]
-    if not isinstance(name, str) or not name:
-        raise at.error((*path, "csv"), "expected a CSV file name (relative to this file)")
-    file = base / name
-    if not file.is_file():
-        raise at.error((*path, "csv"), f"{file} not found")
-    date_col = item.get("date", "date")
-    value_col = item.get("value", "value")
-    where = item.get("where", {})
-    if not isinstance(where, Mapping) or not all(isinstance(v, list) and v for v in where.values()):
-        raise at.error((*path, "where"), "expected {column: [allowed values, ...]}")
-    try:
-        with file.open(newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
-            header = reader.fieldnames or []
-            for key, col in (
-                ("date", date_col),
-                ("value", value_col),
-                *[("where", c) for c in where],
-            ):
-                if col not in header:
-                    raise at.error(
-                        (*path, key), f"{file} has no column {col!r}; columns: {', '.join(header)}"
-                    )
-            rows: list[Row] = []
-            for record in reader:
-                line = reader.line_num
-                if any(
-                    str(record.get(c, "")).strip() not in map(str, allowed)
-                    for c, allowed in where.items()
-                ):
-                    continue
-                d = _date(record[date_col])
-                if d is None:
-                    raise ScenarioError(
-                        f"expected a date YYYY-MM-DD, got {record[date_col]!r}",
-                        source=str(file),
-                        line=line,
-                        field=date_col,
-                    )
-                raw = (record.get(value_col) or "").strip()
-                value: float | None = None
-                if raw:
-                    try:
-                        value = float(raw)
-                    except ValueError:
-                        raise ScenarioError(
-                            f"expected a number, got {raw!r}",
-                            source=str(file),
-                            line=line,
-                            field=value_col,
-                        ) from None
-                rows.append((d, value))
-    except UnicodeDecodeError:
-        raise at.error((*path, "csv"), f"{file} is not UTF-8 text") from None
-    return rows
