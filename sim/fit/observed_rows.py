@@ -15,6 +15,9 @@ from sim.errors import ScenarioError
 
 
 class Where:
+    """Where values came from (the file, its path → line map, the parsed data), so an error
+    can name the file, the line and the field."""
+
     def __init__(self, source: str, lines: dict[Any, int], data: Any) -> None:
         self.source, self.lines, self.data = source, lines, data
 
