@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import pandas as pd
 import pytest
 
 from sim.cli.main import main
+from sim.version import __version__
 
 ROOT = Path(__file__).resolve().parents[1]
 MINIMAL = str(ROOT / "scenarios" / "minimal.yaml")
@@ -176,7 +178,41 @@ def test_out_path_that_is_a_file_is_refused(
     assert f.read_text() == "x"
 
 
-def test_console_script_and_module_entry_point(tmp_path: Path) -> None:
+def _pxsim_executable() -> str:
+    """The installed ``pxsim`` console script: next to this Python, else on the PATH."""
+    here = Path(sys.executable).parent / ("pxsim.exe" if sys.platform == "win32" else "pxsim")
+    found = str(here) if here.exists() else shutil.which("pxsim")
+    if found is None:
+        pytest.fail("the pxsim console script is not installed (pip install -e .)")
+    return found
+
+
+def test_console_script(tmp_path: Path) -> None:
+    pxsim = _pxsim_executable()
+
+    def run(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [pxsim, *argv], capture_output=True, text=True, cwd=tmp_path, check=False
+        )
+
+    proc = run("--version")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"pxsim {__version__}\n"
+    proc = run("validate", MINIMAL)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(f"{MINIMAL}: OK (minimal: ")
+    assert proc.stderr == ""
+    proc = run("validate", str(tmp_path / "missing.yaml"))
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1
+    assert "Traceback" not in proc.stderr
+    proc = run("run", MINIMAL, "-n", "0")
+    assert proc.returncode == 2
+    assert "pxsim run: error: argument -n/--replications: expected at least 1" in proc.stderr
+
+
+def test_module_entry_point(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "sim", "run", MINIMAL, "-n", "3"],
         capture_output=True,
