@@ -222,3 +222,14 @@ def test_module_entry_point(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "minimal: 3 replications" in proc.stdout
+
+
+def test_a_bad_scheduler_address_is_one_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("dask.distributed")
+    code = main(["run", MINIMAL, "-n", "2", "--backend", "dask", "--scheduler", "no-port"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("error: cannot reach the Dask scheduler at no-port")
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1

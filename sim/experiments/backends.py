@@ -177,7 +177,7 @@ class DaskBackend:
                     dashboard_address=None,
                 )
                 self._client = Client(self._cluster)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # unreachable, or not an address at all
             raise BackendError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
         self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
 
