@@ -32,3 +32,10 @@ def text_table(header: list[str], rows: list[list[str]], left: int | None = None
 
     head = line(header)
     return "\n".join([head, "-" * len(head), *(line(r) for r in rows)])
+
+
+def work_line(run: int, reused: int, unit: str, backend: str, workers: int) -> str:
+    """``12 chunk(s) run, 3 reused on local (2 worker(s))``: what an execution did, the same
+    words for runs, sweeps and calibrations."""
+    again = f", {reused} reused" if reused else ""
+    return f"{run} {unit}(s) run{again} on {backend} ({workers} worker(s))"

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeAlias
 
 from sim.experiments.options import Execution
+from sim.text import work_line
 
 if TYPE_CHECKING:
     from sim.experiments.runner import RunReport
@@ -175,11 +176,10 @@ def resume_hint(out: str | None, what: str) -> Iterator[None]:
 
 def print_work_done(report: RunReport | SweepReport) -> None:
     """The closing lines of a run or sweep: chunks run and reused, backend, time, notes."""
-    reused = f", {report.chunks_reused} reused" if report.chunks_reused else ""
-    print(
-        f"{report.chunks_run} chunk(s) run{reused} on {report.backend} "
-        f"({report.workers} worker(s)) in {report.seconds:.1f} s"
+    done = work_line(
+        report.chunks_run, report.chunks_reused, "chunk", report.backend, report.workers
     )
+    print(f"{done} in {report.seconds:.1f} s")
     for note in report.notes:
         print(f"note: {note}")
 

@@ -49,7 +49,7 @@ from sim.fit.posterior import (
 )
 from sim.fit.rounds import CalibrationStore, Runner, fit_identity, round_scenarios
 from sim.scenario.schema import Scenario
-from sim.text import text_table
+from sim.text import text_table, work_line
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -273,9 +273,6 @@ def format_report(report: CalibrationReport) -> str:
                 ["period", "quantity", "median", "90% interval", "prior: median (90%)"], prow
             )
         )
-    reused = f", {report.tasks_reused} reused" if report.tasks_reused else ""
-    lines.append(
-        f"{report.tasks_run} task(s) run{reused} on {report.backend} ({report.workers} "
-        f"worker(s)); {report.seconds:.1f} s in all"
-    )
+    done = work_line(report.tasks_run, report.tasks_reused, "task", report.backend, report.workers)
+    lines.append(f"{done}; {report.seconds:.1f} s in all")
     return "\n".join(lines)
