@@ -113,12 +113,12 @@ class Origins:
         for opath, origin in self.overrides.items():
             if opath[: len(path)] == path:
                 return origin
+        for n in range(len(path), -1, -1):  # an override of the value or of what holds it
+            if path[:n] in self.overrides:  # wins over the file's line for the old value
+                return self.overrides[path[:n]]
         for n in range(len(path), -1, -1):
-            pre = path[:n]
-            if pre in self.overrides:
-                return self.overrides[pre]
-            if pre in self.lines:
-                return self.source, self.lines[pre], ""
+            if path[:n] in self.lines:
+                return self.source, self.lines[path[:n]], ""
         return self.source, None, ""
 
     def error(self, path: PathT, message: str) -> ScenarioError:

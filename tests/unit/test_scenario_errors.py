@@ -525,6 +525,14 @@ def test_set_out_of_range_mapping_overrides() -> None:
     check(exc, None, "negotiation.collapse", "<= 1", "got 2", source="--set negotiation.collapse")
 
 
+def test_set_of_a_whole_value_names_the_set_not_the_old_line() -> None:
+    """An error inside a value replaced by --set is the --set's, not the file line of the
+    value it replaced (the file has a ``batch`` of its own, with a ``mean``, on line 13)."""
+    text = "capture_streams.blue_takes_red.batch={dist: exponential, mean: -1}"
+    exc = load_error(BASE + "    batch: {dist: exponential, mean: 3}\n", [text])
+    check(exc, None, f"{STREAM}.batch.mean", "> 0", "got -1", source=f"--set {text}")
+
+
 def test_set_unknown_field() -> None:
     exc = load_error(BASE, ["parties.blue.colour=1"])
     check(exc, None, "parties.blue.colour", UNKNOWN_FIELD, source="--set parties.blue.colour=1")
