@@ -3,7 +3,9 @@ in a real headless browser."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -14,6 +16,7 @@ import pytest
 
 from sim.cli.main import main
 from sim.experiments.comparison import paired_differences
+from sim.present import report
 
 ROOT = Path(__file__).resolve().parents[1]
 MINIMAL = str(ROOT / "scenarios" / "minimal.yaml")
@@ -110,7 +113,7 @@ def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def _render(html: Path, profile: Path) -> str:
+def _render(html: Path, profile: Path, *options: str) -> str:
     browser = _chromium()
     if browser is None:
         pytest.skip("chromium is not installed (CI installs Debian's chromium)")
@@ -127,6 +130,7 @@ def _render(html: Path, profile: Path) -> str:
             "--disable-sync",
             f"--user-data-dir={profile}",
             "--virtual-time-budget=5000",
+            *options,
             "--dump-dom",
             html.as_uri(),
         ],
@@ -137,6 +141,28 @@ def _render(html: Path, profile: Path) -> str:
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc.stdout
+
+
+# after load: the page's width, how far it scrolls sideways, and each table's right edge
+MEASURE = """<script>
+window.addEventListener('load',function(){var b=document.body,d=document.documentElement;
+b.setAttribute('data-page-width',String(d.clientWidth));
+b.setAttribute('data-scroll-width',String(d.scrollWidth));
+var r=[];document.querySelectorAll('table').forEach(function(t){
+r.push((t.className||'-')+':'+Math.ceil(t.getBoundingClientRect().right))});
+b.setAttribute('data-table-rights',r.join(' '));});
+</script>"""
+
+
+def _measure(page: Path, profile: Path, width: int = 1000) -> dict[str, str]:
+    """Render ``page`` (with the measuring script) in a ``width`` px wide window; the
+    attributes the script and the report set on ``<body>``."""
+    measured = page.with_name("measured.html")
+    measured.write_text(page.read_text().replace("</body>", MEASURE + "</body>"))
+    dom = _render(measured, profile, f"--window-size={width},1400")
+    body = re.search(r"<body([^>]*)>", dom)
+    assert body is not None, dom[:500]
+    return dict(re.findall(r'(data-[a-z-]+)="([^"]*)"', body.group(1)))
 
 
 @pytest.mark.slow
@@ -153,33 +179,58 @@ def test_run_report_renders_in_a_browser(tmp_path: Path) -> None:
     assert f'data-figures-rendered="{n_figures}"' in dom  # every figure decoded and laid out
 
 
+LONG = "deadlier_captivity_for_every_prisoner_of_either_side"
+
+
 @pytest.mark.slow
 def test_compare_report_renders_in_a_browser(tmp_path: Path) -> None:
     out = tmp_path / "cmp"
-    assert (
-        main(
-            [
-                "compare",
-                MINIMAL,
-                "--variant",
-                "frozen",
-                "negotiation.frozen=true",
-                "-n",
-                "8",
-                "--workers",
-                "1",
-                "--out",
-                str(out),
-                "--quiet",
-                "--report",
-            ]
-        )
-        == 0
+    code = main(
+        [
+            "compare",
+            MINIMAL,
+            "--variant",
+            "frozen",
+            "negotiation.frozen=true",
+            "--variant",
+            LONG,
+            "captivity.death_hazard.healthy=0.0004",
+            "-n",
+            "8",
+            "--workers",
+            "1",
+            "--out",
+            str(out),
+            "--quiet",
+            "--report",
+        ]
     )
+    assert code == 0
+    arm_figures = ("arms_over_time", "arms_survival", "arms_outcomes")
+    for name in ("comparison", *arm_figures):
+        for fmt in ("png", "svg"):
+            assert (out / f"{name}.{fmt}").stat().st_size > 10_000
     page = (out / "report.html").read_text()
     assert "pxsim comparison" in page and "frozen" in page
-    dom = _render(out / "report.html", tmp_path / "profile")
-    assert 'data-figures-rendered="1"' in dom
+    # the arms' own results overlaid, besides the differences
+    for caption in report.COMPARISON_CAPTIONS.values():
+        assert f'alt="{html.escape(caption)}"' in page
+    assert page.count("data:image/png;base64,") == 4
+    # the provenance as a table of key/value rows, the arms as sub-rows; no JSON dump
+    assert '<table class="provenance">' in page and "<pre>{" not in page
+    assert '"kind": "compare"' not in page
+    prov = page[page.index('<table class="provenance">') :]
+    assert re.search(r"<th[^>]*>seed</th><td>\d+</td>", prov)
+    assert re.search(r'<th class="group"[^>]*>arms \(3\)</th>', prov)
+    assert re.search(r"<th[^>]*>label</th><td>frozen</td>", prov)
+    body = _measure(out / "report.html", tmp_path / "profile")
+    assert body["data-figures-rendered"] == "4"  # every figure decoded and laid out
+    page_width = int(body["data-page-width"])
+    assert 900 <= page_width <= 1000
+    assert int(body["data-scroll-width"]) <= page_width  # nothing scrolls sideways
+    rights = dict(item.rsplit(":", 1) for item in body["data-table-rights"].split())
+    assert 0 < int(rights["differences"]) <= page_width  # the comparison table fits
+    assert int(rights["provenance"]) <= page_width
 
 
 def test_report_of_a_directory_without_results(

@@ -5,8 +5,8 @@ Panels, three to a row: one per cumulative target (observed points over the 50% 
 of the check runs, by date; points outside the 90% band in red), one per distribution target
 (observed empirical CDF against the pooled simulated one, with the 90% band of the runs'
 CDFs), then one per parameter (weighted posterior histogram over the flat prior, the fitted
-value and the scenario's value before the fit). Built with the object-oriented API like
-``sim.present.plots``.
+value and the scenario's value before the fit). Built with the object-oriented API and the
+shared look of ``sim.present.style``.
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from sim.present.plots import PALETTE, _date_axis, _thousands
+from sim.present.style import PALETTE, date_axis, thousands
 from sim.results.targets import Target
 from sim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
-    from sim.fit.calibration import Check
+    from sim.fit.checkrun import Check
 
 SIM, OBS, MISS, FIT, BEFORE = PALETTE[0], "#000000", PALETTE[1], PALETTE[1], "0.45"
 
@@ -94,8 +94,8 @@ def _cumulative_panel(ax: Axes, t: Target, chk: Check, rows: pd.DataFrame, start
         f"{t.id}: {what}\n{int(inside.sum())} of {len(inside)} observed inside the 90% band"
     )
     ax.set_ylabel("cumulative " + ("deals" if t.kind == "cumulative_deals" else "people"))
-    _date_axis(ax, x[0], x[-1])
-    _thousands(ax)
+    date_axis(ax, x[0], x[-1])
+    thousands(ax)
 
 
 def _ecdf(values: np.ndarray, x: np.ndarray) -> np.ndarray:
