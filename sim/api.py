@@ -289,19 +289,17 @@ def calibrate_and_draw(
 
 # --------------------------------------------------------------------------- figures
 def draw_comparison(out: Path) -> None:
-    """The comparison's figures, from its files in ``out``."""
-    from sim.present.plots import comparison_figure, save
-    from sim.results.summary import MAIN_METRICS
+    """The comparison's figures, from its files in ``out``: the differences, and the arms'
+    own outcomes on shared axes."""
+    from sim.present import write_comparison_figures
 
-    table = pd.read_csv(out / "comparison.csv")
-    fig = comparison_figure(table, [m for m in MAIN_METRICS if m in set(table["metric"])])
-    save(fig, out / "comparison")
+    write_comparison_figures(out)
 
 
 def draw_fit(report: CalibrationReport, out: Path) -> None:
     """The calibration's figure (``fit.png``/``.svg``), from its report."""
+    from sim.present import save
     from sim.present.calibration_plots import calibration_figure
-    from sim.present.plots import save
 
     plan = report.plan
     fig = calibration_figure(

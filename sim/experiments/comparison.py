@@ -30,6 +30,9 @@ from sim.results.summary import MAIN_METRICS
 from sim.scenario.loading import load_scenario
 from sim.scenario.schema import Scenario
 
+# drawn from these files by ``sim.present.write_comparison_figures``
+FIGURES = ("comparison", "arms_over_time", "arms_survival", "arms_outcomes")
+
 
 @dataclass
 class Arm:
@@ -206,7 +209,11 @@ def compare(
             }
             for a in arms
         ],
-        "files": ["comparison.csv", "comparison.png", "comparison.svg", "comparison.json"],
+        "files": [
+            "comparison.csv",
+            "comparison.json",
+            *(f"{fig}.{ext}" for fig in FIGURES for ext in ("png", "svg")),
+        ],
     }
     atomic_write_text(out / "comparison.json", json.dumps(manifest, indent=2) + "\n")
     return Comparison(arms, runs, table, out)

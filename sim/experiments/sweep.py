@@ -5,8 +5,8 @@ random streams at every point and differences between points are not noise betwe
 random draws (a capture stream untouched by a parameter gives the same captures everywhere).
 The points come from ``sim.experiments.designs`` and are all validated before anything runs.
 The work is chunks (``ChunkTask(point=i)``) run by ``sim.experiments.runner.execute`` into a
-``RunStore``, so a sweep resumes (``resume=True``) and parallelises like ``pxsim run`` and its files are byte-identical
-whatever the worker count. Output directory::
+``RunStore``, so a sweep resumes (``resume=True``) and parallelises like ``pxsim run``, and
+its files are byte-identical whatever the worker count. Output directory::
 
     sweep.csv    point x replication: point, one column per parameter, scenario, replication,
                  seed, then every outcome (streamed chunk by chunk)
