@@ -4,15 +4,19 @@ prisoner leaves twice or while not held, time never goes back, same seed → sam
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from typing import Any
 
 import numpy as np
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, settings, target
 from hypothesis import strategies as st
 
+from sim.model.prisoners import DIED, HELD, REPATRIATED, RESETTLED
+from sim.model.records import RunResult
 from sim.model.simulation import Simulation
 from sim.scenario.loading import loads_scenario
+from sim.scenario.schema import Scenario
 from sim.scenario.strategies import STRATEGIES
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -170,6 +174,42 @@ def _load(raw: dict[str, Any]):  # type: ignore[no-untyped-def]
     return loads_scenario(yaml.safe_dump(raw, sort_keys=False))
 
 
+def check_fates_against_first_exit(res: RunResult, scn: Scenario) -> None:
+    """One fate, one exit: each prisoner's fate at the horizon is the one given by whichever of
+    its three independent exit times came first (death; exogenous release, with its fate; a
+    deal, with its fate; ties in that order), and the deal exits agree, prisoner by prisoner,
+    with the executed deals of the event log."""
+    p = res.prisoners
+    present = p["t_cap"] <= scn.horizon
+    t_death, t_exo, t_deal = p["t_death"][present], p["t_exo"][present], p["t_deal"][present]
+    gone = np.minimum(t_death, np.minimum(t_exo, t_deal)) <= scn.horizon
+    by_death = gone & (t_death <= t_exo) & (t_death <= t_deal)
+    by_exo = gone & (t_exo < t_death) & (t_exo <= t_deal)
+    by_deal = gone & (t_deal < t_death) & (t_deal < t_exo)
+    assert np.array_equal(by_death ^ by_exo ^ by_deal, gone)  # exactly one first exit
+    expected = np.full(len(t_death), HELD)
+    expected[by_death] = DIED
+    expected[by_exo] = p["exo_fate"][present][by_exo]
+    expected[by_deal] = p["deal_fate"][present][by_deal]
+    assert set(expected[by_exo | by_deal].tolist()) <= {REPATRIATED, RESETTLED}
+    assert np.array_equal(p["fate"][present], expected), "a fate is not that of the first exit"
+    # the event log: each executed deal moved exactly the prisoners marked with its id, at its
+    # time, in the numbers it records per (holder, nationality, destination)
+    dealt = np.flatnonzero(present)[by_deal]
+    executed = [(t, d) for t, kind, d in res.events if kind == "executed"]
+    assert sum(n for _, d in executed for *_, n in d["transfers"]) == len(dealt)
+    index = {pid: i for i, pid in enumerate(scn.party_ids)}
+    for t, d in executed:
+        rows = dealt[p["deal_id"][dealt] == d["deal"]]
+        assert np.all(p["t_deal"][rows] == t), d
+        counts: dict[tuple[int, int, int], int] = {}
+        for holder, nat, dest, n in d["transfers"]:
+            key = (index[holder], index[nat], index[dest])
+            counts[key] = counts.get(key, 0) + n
+        marked = zip(p["holder"][rows], p["nat"][rows], p["dest"][rows], strict=True)
+        assert Counter((int(h), int(q), int(to)) for h, q, to in marked) == Counter(counts), d
+
+
 @SETTINGS
 @given(scenarios(), st.integers(0, 2**32 - 1))
 def test_conservation_at_every_event_and_exits_are_single(raw: dict[str, Any], seed: int) -> None:
@@ -187,16 +227,42 @@ def test_conservation_at_every_event_and_exits_are_single(raw: dict[str, Any], s
     assert np.all(p["t_deal"][dealt] >= p["t_cap"][dealt])
     assert np.all(p["t_deal"][dealt] < p["t_death"][dealt])
     assert np.all(p["t_deal"][dealt] < p["t_exo"][dealt])
-    # one fate, one exit: the exit time is the earliest of the three
-    t_exit = p["t_exit"]
-    assert np.all(t_exit <= np.minimum(p["t_death"], np.minimum(p["t_exo"], p["t_deal"])))
+    check_fates_against_first_exit(res, scn)
     o = res.outcomes
+    target(float(o["exchanged"]), label="prisoners exchanged")  # steer towards worlds with deals
     assert o["initial_held"] + o["captured"] == (
         o["repatriated"] + o["resettled"] + o["died"] + o["held_at_end"]
     )
     assert o["exchanged"] + o["humanitarian_released"] + o["asylum_resettled"] == (
         o["repatriated"] + o["resettled"]
     )
+
+
+def test_fates_follow_the_first_exit_in_a_world_with_every_kind_of_exit(
+    toy_scenario_text: str,
+) -> None:
+    """The check above, in a world where deals, humanitarian releases and deaths all happen
+    (random worlds often have no deal at all)."""
+    scn = loads_scenario(
+        toy_scenario_text,
+        {
+            "parties.a.humanitarian_release": True,
+            "parties.b.humanitarian_release": True,
+            "captivity.severe_share": 0.5,
+            "captivity.humanitarian_delay": {"dist": "exponential", "mean": 5},
+            "holdings.0.wounded_share": 0.5,
+            "holdings.1.wounded_share": 0.5,
+        },
+    )
+    seen: Counter[str] = Counter()
+    for rep in range(3):
+        sim = Simulation(scn, 5, rep, check_invariants=True, keep_prisoners=True)
+        res = sim.run()
+        assert res.outcomes["deals"] >= 1 and len(sim.census_log) > 100
+        check_fates_against_first_exit(res, scn)
+        seen.update({k: int(res.outcomes[k]) for k in ("exchanged", "humanitarian_released")})
+        seen["died"] += int(res.outcomes["died"])
+    assert min(seen["exchanged"], seen["humanitarian_released"], seen["died"]) >= 1, seen
 
 
 @SETTINGS

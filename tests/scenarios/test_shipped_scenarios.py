@@ -19,6 +19,7 @@ import pytest
 from sim.experiments.experiment import run_replications
 from sim.model.simulation import Simulation
 from sim.scenario.loading import load_scenario
+from sim.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = [*sorted((ROOT / "scenarios").glob("*.yaml")), ROOT / "benchmarks" / "two_party.yaml"]
@@ -61,11 +62,10 @@ def test_scenario_golden_results(path: Path) -> None:
             assert same, f"{key} replication {rep}: {metric} = {h}, golden {value}"
 
 
-def test_kursk_seed_case_story() -> None:
+def test_kursk_seed_case_story(kursk_scenario: Scenario) -> None:
     """The seed case behaves as its facts say: Russia refuses the DPRK exchange while it does
     not acknowledge the troops, and background swaps with Ukraine go on via the UAE."""
-    scn = load_scenario(ROOT / "scenarios" / "kursk_2025.yaml")
-    batch = run_replications(scn, SEED, 20, keep_events=True)
+    batch = run_replications(kursk_scenario, SEED, 20, keep_events=True)
     refused = sum(r.outcomes["talks_refused"] for r in batch.runs)
     dprk_home = sum(
         p["repatriated_home"] for r in batch.runs for p in r.parties if p["party"] == "dprk"

@@ -11,10 +11,8 @@ import yaml
 from sim.experiments.experiment import run_one, run_replications
 from sim.model.prisoners import DIED, REPATRIATED, RESETTLED
 from sim.model.records import RunResult
-from sim.scenario.loading import loads_scenario
+from sim.scenario.loading import load_scenario, loads_scenario
 from sim.scenario.schema import Scenario
-
-KURSK = Path(__file__).resolve().parents[2] / "scenarios" / "kursk_2025.yaml"
 
 
 def world(**changes: Any) -> Scenario:
@@ -254,8 +252,8 @@ def test_unreliable_intermediary_loses_rounds() -> None:
     assert sum(r.outcomes["rounds_lost"] for r in res.runs) > 10
 
 
-def test_unacknowledged_nationality_refuses_three_party_deal() -> None:
-    scn = loads_scenario(KURSK.read_text())
+def test_unacknowledged_nationality_refuses_three_party_deal(kursk_scenario: Scenario) -> None:
+    scn = kursk_scenario
     batch = run_replications(scn, 1, 10, keep_events=True)
     assert sum(r.outcomes["talks_refused"] for r in batch.runs) > 0
     dprk_home = [
@@ -269,8 +267,8 @@ def test_unacknowledged_nationality_refuses_three_party_deal() -> None:
     assert dprk_home == []
 
 
-def test_three_party_deal_happens_once_acknowledged() -> None:
-    scn = loads_scenario(KURSK.read_text(), ["parties.russia.acknowledges.dprk=true"])
+def test_three_party_deal_happens_once_acknowledged(kursk_path: Path) -> None:
+    scn = load_scenario(kursk_path, ["parties.russia.acknowledges.dprk=true"])
     batch = run_replications(scn, 1, 20, keep_events=True)
     three = 0
     for r in batch.runs:
@@ -283,14 +281,28 @@ def test_three_party_deal_happens_once_acknowledged() -> None:
 
 
 def test_one_for_one_deals_are_balanced() -> None:
-    batch = run_replications(
-        world(**{"holdings.0.count": 13, "holdings.1.count": 31}), 2, 5, keep_events=True
+    # uneven holdings (13 against 31), and prisoners who die during a month's preparation, so
+    # that both the offers and the handover must be balanced; deals never collapse nor break
+    # down, so every run has one
+    scn = world(
+        **{
+            "holdings.0.count": 13,
+            "holdings.1.count": 31,
+            "negotiation.preparation": {"dist": "fixed", "value": 30},
+            "captivity.death_hazard": {"healthy": 0.02},
+        }
     )
+    batch = run_replications(scn, 2, 5, keep_events=True, keep_prisoners=True)
     for r in batch.runs:
-        for _, kind, d in r.events:
-            if kind == "executed":
-                moved = {h: n for h, _, _, n in d["transfers"]}
-                assert moved["a"] == moved["b"]
+        executed = [d for _, kind, d in r.events if kind == "executed"]
+        assert len(executed) >= 1, "no deal: the balance was not put to the test"
+        for d in executed:
+            moved = {h: n for h, _, _, n in d["transfers"]}
+            assert moved["a"] == moved["b"] > 0
+            # and the prisoner table agrees: as many left each holder in this deal
+            p = r.prisoners
+            out = p["deal_id"] == d["deal"]
+            assert np.bincount(p["holder"][out], minlength=2).tolist() == [moved["a"]] * 2
 
 
 def test_all_for_all_moves_everyone_at_once() -> None:

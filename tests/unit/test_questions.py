@@ -18,8 +18,6 @@ from sim.model.records import LifeTable, RunResult
 from sim.results import questions
 from sim.scenario.loading import load_scenario
 
-KURSK = Path(__file__).resolve().parents[2] / "scenarios" / "kursk_2025.yaml"
-
 EVENTS: list[tuple[float, str, dict[str, Any]]] = [
     (5.0, "offer", {"transfers": [("ukraine", "dprk", "dprk", 1)]}),  # offered, not moved
     (9.0, "executed", {"deal": 1, "transfers": [("ukraine", "russia", "russia", 10)]}),
@@ -199,8 +197,8 @@ def test_fates_table_and_summary() -> None:
     assert len(both) == 2 * (len(questions.FATES) + 1)
 
 
-def test_on_real_runs_agrees_with_the_prisoner_table() -> None:
-    scn = load_scenario(KURSK, ["parties.russia.acknowledges.dprk=true"])
+def test_on_real_runs_agrees_with_the_prisoner_table(kursk_path: Path) -> None:
+    scn = load_scenario(kursk_path, ["parties.russia.acknowledges.dprk=true"])
     batch = run_replications(scn, 2025, 4, keep_events=True, keep_prisoners=True)
     ids = scn.party_ids
     dprk, sk = ids.index("dprk"), ids.index("south_korea")

@@ -13,8 +13,6 @@ import pytest
 
 from sim.model.streams import DrawBuffer, Streams, make_generator, stable_key
 
-REPO = Path(__file__).resolve().parents[2]
-
 # computed once with this implementation (blake2b, 8 bytes, little-endian) and frozen here:
 # if the key derivation changes, every stored result stops being reproducible
 KNOWN_KEYS = {
@@ -36,7 +34,7 @@ def test_stable_key_is_64_bit_and_distinct() -> None:
     assert len(set(keys)) == len(keys)
 
 
-def test_stable_key_same_in_another_process_with_other_hash_seed() -> None:
+def test_stable_key_same_in_another_process_with_other_hash_seed(repo_root: Path) -> None:
     names = [*KNOWN_KEYS, "négociation", "holding:0:blue:red"]
     code = (
         "import json, sys\n"
@@ -47,13 +45,13 @@ def test_stable_key_same_in_another_process_with_other_hash_seed() -> None:
     )
     results = []
     for hash_seed in ("1", "2"):
-        env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(REPO)}
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(repo_root)}
         out = subprocess.run(
             [sys.executable, "-c", code, json.dumps(names)],
             capture_output=True,
             text=True,
             env=env,
-            cwd=REPO,
+            cwd=repo_root,
             check=True,
             timeout=60,
         )

@@ -19,11 +19,7 @@ from sim.api import run as api_run
 from sim.experiments.options import Execution
 from sim.experiments.runner import Precision, run_to_dir
 from sim.experiments.store import CONTRACT, OutputDirError
-from sim.scenario.loading import load_scenario
-
-ROOT = Path(__file__).resolve().parents[1]
-KURSK = ROOT / "scenarios" / "kursk_2025.yaml"
-MINIMAL = ROOT / "scenarios" / "minimal.yaml"
+from sim.scenario.schema import Scenario
 
 
 def same_contract(a: Path, b: Path) -> None:
@@ -34,10 +30,10 @@ def same_contract(a: Path, b: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def reference(tmp_path_factory: pytest.TempPathFactory, kursk_scenario: Scenario) -> Path:
     out = tmp_path_factory.mktemp("ref")
     run_to_dir(
-        load_scenario(KURSK),
+        kursk_scenario,
         out,
         seed=5,
         replications=40,
@@ -48,10 +44,10 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize(("workers", "chunk"), [(1, 3), (2, 7), (2, 40), (2, 1)])
 def test_identical_whatever_workers_and_chunks(
-    reference: Path, tmp_path: Path, workers: int, chunk: int
+    reference: Path, tmp_path: Path, workers: int, chunk: int, kursk_scenario: Scenario
 ) -> None:
     report = run_to_dir(
-        load_scenario(KURSK),
+        kursk_scenario,
         tmp_path,
         seed=5,
         replications=40,
@@ -63,10 +59,12 @@ def test_identical_whatever_workers_and_chunks(
 
 
 @pytest.mark.slow
-def test_dask_local_cluster_gives_identical_results(reference: Path, tmp_path: Path) -> None:
+def test_dask_local_cluster_gives_identical_results(
+    reference: Path, tmp_path: Path, kursk_scenario: Scenario
+) -> None:
     pytest.importorskip("dask.distributed")
     report = run_to_dir(
-        load_scenario(KURSK),
+        kursk_scenario,
         tmp_path,
         seed=5,
         replications=40,
@@ -76,7 +74,9 @@ def test_dask_local_cluster_gives_identical_results(reference: Path, tmp_path: P
     same_contract(reference, tmp_path)
 
 
-def test_existing_scheduler_address(reference: Path, tmp_path: Path) -> None:
+def test_existing_scheduler_address(
+    reference: Path, tmp_path: Path, kursk_scenario: Scenario
+) -> None:
     """A real scheduler and workers started as processes, reached by address."""
     pytest.importorskip("dask.distributed")
     from dask.distributed import LocalCluster
@@ -85,7 +85,7 @@ def test_existing_scheduler_address(reference: Path, tmp_path: Path) -> None:
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
         report = run_to_dir(
-            load_scenario(KURSK),
+            kursk_scenario,
             tmp_path,
             seed=5,
             replications=40,
@@ -96,7 +96,7 @@ def test_existing_scheduler_address(reference: Path, tmp_path: Path) -> None:
 
 
 def test_unreachable_scheduler_is_a_clear_error(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], minimal_path: Path
 ) -> None:
     pytest.importorskip("dask.distributed")
     from sim.cli.main import main
@@ -104,7 +104,7 @@ def test_unreachable_scheduler_is_a_clear_error(
     code = main(
         [
             "run",
-            str(MINIMAL),
+            str(minimal_path),
             "-n",
             "4",
             "--backend",
@@ -122,8 +122,10 @@ def test_unreachable_scheduler_is_a_clear_error(
     assert "Traceback" not in err
 
 
-def test_a_different_run_is_not_overwritten_without_force(tmp_path: Path) -> None:
-    scn = load_scenario(MINIMAL)
+def test_a_different_run_is_not_overwritten_without_force(
+    tmp_path: Path, minimal_scenario: Scenario
+) -> None:
+    scn = minimal_scenario
     run_to_dir(scn, tmp_path, seed=1, replications=4, execution=Execution(workers=1))
     before = (tmp_path / "runs.csv").read_bytes()
     with pytest.raises(OutputDirError, match="holds a different run"):
@@ -135,15 +137,17 @@ def test_a_different_run_is_not_overwritten_without_force(tmp_path: Path) -> Non
     assert set(pd.read_csv(tmp_path / "runs.csv")["seed"]) == {2}
 
 
-def test_a_non_pxsim_directory_is_refused(tmp_path: Path) -> None:
+def test_a_non_pxsim_directory_is_refused(tmp_path: Path, minimal_scenario: Scenario) -> None:
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(OutputDirError, match="holds no pxsim run"):
-        run_to_dir(load_scenario(MINIMAL), tmp_path, replications=2, execution=Execution(workers=1))
+        run_to_dir(minimal_scenario, tmp_path, replications=2, execution=Execution(workers=1))
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
-def test_resume_after_losing_chunks_gives_identical_files(reference: Path, tmp_path: Path) -> None:
-    scn = load_scenario(KURSK)
+def test_resume_after_losing_chunks_gives_identical_files(
+    reference: Path, tmp_path: Path, kursk_scenario: Scenario
+) -> None:
+    scn = kursk_scenario
     run_to_dir(scn, tmp_path, seed=5, replications=40, execution=Execution(workers=1, chunk_size=8))
     for part in sorted((tmp_path / "runs").glob("part-*"))[1::2]:
         part.unlink()  # as if the run had been killed before these chunks finished
@@ -156,8 +160,10 @@ def test_resume_after_losing_chunks_gives_identical_files(reference: Path, tmp_p
     same_contract(reference, tmp_path)
 
 
-def test_until_precision_adds_replications_until_narrow(tmp_path: Path) -> None:
-    scn = load_scenario(MINIMAL)
+def test_until_precision_adds_replications_until_narrow(
+    tmp_path: Path, minimal_scenario: Scenario
+) -> None:
+    scn = minimal_scenario
     report = run_to_dir(
         scn,
         tmp_path / "p",
@@ -188,9 +194,9 @@ def test_until_precision_adds_replications_until_narrow(tmp_path: Path) -> None:
         assert (tmp_path / "p" / name).read_bytes() == (tmp_path / "q" / name).read_bytes()
 
 
-def test_until_precision_stops_at_the_maximum(tmp_path: Path) -> None:
+def test_until_precision_stops_at_the_maximum(tmp_path: Path, minimal_scenario: Scenario) -> None:
     report = run_to_dir(
-        load_scenario(MINIMAL),
+        minimal_scenario,
         tmp_path,
         seed=3,
         replications=10,
@@ -202,12 +208,12 @@ def test_until_precision_stops_at_the_maximum(tmp_path: Path) -> None:
     assert report.precision is not None and not report.precision["reached"]
 
 
-def test_python_api_returns_frames(tmp_path: Path) -> None:
-    res = api_run(MINIMAL, 8, seed=2, workers=2, out=tmp_path / "api")
+def test_python_api_returns_frames(tmp_path: Path, minimal_path: Path) -> None:
+    res = api_run(minimal_path, 8, seed=2, workers=2, out=tmp_path / "api")
     assert len(res.runs) == 8 and list(res.runs["replication"]) == list(range(8))
     assert set(res.summary["metric"]) >= {"repatriated", "deals"}
     assert res.report.backend == "local"
-    again = api_run(MINIMAL, 8, seed=2, workers=1)
+    again = api_run(minimal_path, 8, seed=2, workers=1)
     pd.testing.assert_frame_equal(res.runs, again.runs)
 
 
@@ -235,26 +241,30 @@ def _wait_for_parts(out: Path, n: int, proc: subprocess.Popen[str], timeout: flo
 
 
 @pytest.fixture(scope="module")
-def long_reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def long_reference(
+    tmp_path_factory: pytest.TempPathFactory, minimal_path: Path, minimal_scenario: Scenario
+) -> Path:
     out = tmp_path_factory.mktemp("long")
     run_to_dir(
-        load_scenario(MINIMAL),
+        minimal_scenario,
         out,
         seed=11,
         replications=300,
-        source=str(MINIMAL),
+        source=str(minimal_path),
         execution=Execution(workers=2, chunk_size=10),
     )  # as the command line records it
     return out
 
 
 @pytest.mark.slow
-def test_killed_process_then_resume_is_identical(long_reference: Path, tmp_path: Path) -> None:
+def test_killed_process_then_resume_is_identical(
+    long_reference: Path, tmp_path: Path, minimal_path: Path
+) -> None:
     psutil = pytest.importorskip("psutil")
     out = tmp_path / "k"
     args = [
         "run",
-        str(MINIMAL),
+        str(minimal_path),
         "-n",
         "300",
         "--seed",
@@ -290,12 +300,12 @@ def test_killed_process_then_resume_is_identical(long_reference: Path, tmp_path:
 
 @pytest.mark.slow
 def test_ctrl_c_keeps_finished_chunks_and_says_how_to_resume(
-    long_reference: Path, tmp_path: Path
+    long_reference: Path, tmp_path: Path, minimal_path: Path
 ) -> None:
     out = tmp_path / "c"
     args = [
         "run",
-        str(MINIMAL),
+        str(minimal_path),
         "-n",
         "300",
         "--seed",
@@ -326,12 +336,12 @@ def test_ctrl_c_keeps_finished_chunks_and_says_how_to_resume(
 
 
 @pytest.mark.slow
-def test_sigterm_is_an_interrupt(tmp_path: Path) -> None:
+def test_sigterm_is_an_interrupt(tmp_path: Path, minimal_path: Path) -> None:
     out = tmp_path / "t"
     proc = _start(
         [
             "run",
-            str(MINIMAL),
+            str(minimal_path),
             "-n",
             "300",
             "--seed",
@@ -353,13 +363,15 @@ def test_sigterm_is_an_interrupt(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_a_killed_worker_has_its_chunk_rerun(long_reference: Path, tmp_path: Path) -> None:
+def test_a_killed_worker_has_its_chunk_rerun(
+    long_reference: Path, tmp_path: Path, minimal_path: Path
+) -> None:
     psutil = pytest.importorskip("psutil")
     out = tmp_path / "w"
     proc = _start(
         [
             "run",
-            str(MINIMAL),
+            str(minimal_path),
             "-n",
             "300",
             "--seed",
@@ -386,14 +398,14 @@ def test_a_killed_worker_has_its_chunk_rerun(long_reference: Path, tmp_path: Pat
     same_contract(long_reference, out)
 
 
-def test_progress_bar_on_request_and_quiet_otherwise(tmp_path: Path) -> None:
+def test_progress_bar_on_request_and_quiet_otherwise(tmp_path: Path, minimal_path: Path) -> None:
     shown = subprocess.run(
         [
             sys.executable,
             "-m",
             "sim",
             "run",
-            str(MINIMAL),
+            str(minimal_path),
             "-n",
             "6",
             "--workers",
@@ -406,7 +418,7 @@ def test_progress_bar_on_request_and_quiet_otherwise(tmp_path: Path) -> None:
     )
     assert "6/6" in shown.stderr and "rep" in shown.stderr
     quiet = subprocess.run(
-        [sys.executable, "-m", "sim", "run", str(MINIMAL), "-n", "6", "--workers", "1"],
+        [sys.executable, "-m", "sim", "run", str(minimal_path), "-n", "6", "--workers", "1"],
         capture_output=True,
         text=True,
         check=True,
@@ -415,14 +427,14 @@ def test_progress_bar_on_request_and_quiet_otherwise(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_runs_from_a_notebook_kernel(tmp_path: Path) -> None:
+def test_runs_from_a_notebook_kernel(tmp_path: Path, minimal_path: Path) -> None:
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         nbformat.v4.new_code_cell(
             "import sim\n"
-            f"res = sim.run(r'{MINIMAL}', 12, seed=4, workers=2)\n"
+            f"res = sim.run(r'{minimal_path}', 12, seed=4, workers=2)\n"
             "print(res.report.backend, res.report.workers, len(res.runs))\n"
             "print(int(res.runs['repatriated'].sum()))"
         )
@@ -432,5 +444,5 @@ def test_runs_from_a_notebook_kernel(tmp_path: Path) -> None:
     ).execute()
     out = "".join(o.get("text", "") for o in nb.cells[0].outputs)
     assert out.splitlines()[0] == "local 2 12"
-    expected = api_run(MINIMAL, 12, seed=4, workers=1).runs["repatriated"].sum()
+    expected = api_run(minimal_path, 12, seed=4, workers=1).runs["repatriated"].sum()
     assert int(out.splitlines()[1]) == int(expected)

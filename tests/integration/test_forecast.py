@@ -17,14 +17,11 @@ from sim.experiments.options import Execution
 from sim.fit.forecast import forecast, posterior_draws
 from sim.fit.periods import parse_period
 
-ROOT = Path(__file__).parents[1]
-MINIMAL = ROOT / "scenarios" / "minimal.yaml"
 
-
-def test_a_period_covering_the_horizon_counts_what_a_run_counts() -> None:
+def test_a_period_covering_the_horizon_counts_what_a_run_counts(minimal_path: Path) -> None:
     # minimal.yaml: 365 days from 2025-01-01, i.e. to the end of 2025-12-31
     res = forecast(
-        MINIMAL,
+        minimal_path,
         until=dt.date(2025, 12, 31),
         periods=[
             parse_period("2025=2025-01-01:2025-12-31"),
@@ -33,7 +30,7 @@ def test_a_period_covering_the_horizon_counts_what_a_run_counts() -> None:
         n=30,
         execution=Execution(workers=1),
     )
-    plain = run(MINIMAL, replications=30, workers=1)
+    plain = run(minimal_path, replications=30, workers=1)
     assert res.runs["deals_2025"].tolist() == plain.runs["deals"].tolist()
     returned_blue = plain.parties[plain.parties["party"] == "blue"]["repatriated_home"]
     assert res.runs["returned_blue_2025"].tolist() == returned_blue.tolist()
@@ -71,10 +68,10 @@ def test_posterior_draws_follow_the_final_round_weights(tmp_path: Path) -> None:
     assert draws == posterior_draws(d, 4000, seed=3)
 
 
-def test_posterior_forecast_uses_each_draw(tmp_path: Path) -> None:
+def test_posterior_forecast_uses_each_draw(tmp_path: Path, minimal_path: Path) -> None:
     d = _calibration_dir(tmp_path, [0.0, 1.0, 0.0])  # all weight on a Blue that never initiates
     res = forecast(
-        MINIMAL,
+        minimal_path,
         until=dt.date(2025, 12, 31),
         periods=[parse_period("y=2025-01-01:2025-12-31")],
         calibration=d,
@@ -83,7 +80,7 @@ def test_posterior_forecast_uses_each_draw(tmp_path: Path) -> None:
     )
     assert (res.runs["parties.blue.initiative.mean"] == 500.0).all()
     slow = forecast(
-        MINIMAL,
+        minimal_path,
         until=dt.date(2025, 12, 31),
         periods=[parse_period("y=2025-01-01:2025-12-31")],
         overrides=["parties.blue.initiative.mean=500", "negotiation.max_rounds=9"],
@@ -106,8 +103,10 @@ def test_bad_periods(text: str, message: str) -> None:
         parse_period(text)
 
 
-def test_cli_forecast_writes_and_refuses_bad_input(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
-    base = ["forecast", str(MINIMAL), "--until", "2026-03-31", "-n", "20", "--workers", "1"]
+def test_cli_forecast_writes_and_refuses_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], minimal_path: Path
+) -> None:
+    base = ["forecast", str(minimal_path), "--until", "2026-03-31", "-n", "20", "--workers", "1"]
     assert main([*base, "--period", "q1=2026-01-01:2026-03-31", "--out", str(tmp_path / "f")]) == 0
     out = capsys.readouterr().out
     assert "deals_q1" in out and "90% interval" in out
@@ -120,5 +119,5 @@ def test_cli_forecast_writes_and_refuses_bad_input(tmp_path: Path, capsys) -> No
     )
     assert "not a finished `pxsim calibrate` output directory" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        main(["forecast", str(MINIMAL), "--until", "soon", "--period", "a=2025-01-01:2025-02-01"])
+        main([*base[:2], "--until", "soon", "--period", "a=2025-01-01:2025-02-01"])
     assert "expected a date YYYY-MM-DD" in capsys.readouterr().err

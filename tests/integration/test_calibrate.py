@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +21,7 @@ from sim.model.simulation import Simulation
 from sim.results.targets import DealHistory
 from sim.scenario.loading import load_scenario
 
-ROOT = Path(__file__).parents[1]
-MINIMAL = ROOT / "scenarios" / "minimal.yaml"
+MINIMAL = Path(__file__).resolve().parents[2] / "scenarios" / "minimal.yaml"
 TRUTH = 30.0  # parties.blue.initiative.mean in minimal.yaml
 FIT = ["parties.blue.initiative.mean=5:120"]
 DATES = ["2025-03-01", "2025-06-01", "2025-09-01", "2025-12-31"]
@@ -290,9 +290,9 @@ def test_python_api_in_a_temporary_directory(observed: Path) -> None:
 
 
 @pytest.mark.slow
-def test_calibration_report_renders_in_a_browser(observed: Path, tmp_path: Path) -> None:
-    from test_compare_report import _render
-
+def test_calibration_report_renders_in_a_browser(
+    observed: Path, tmp_path: Path, render_page: Callable[..., str]
+) -> None:
     out = tmp_path / "cal"
     args = ["calibrate", str(MINIMAL), "--observed", str(observed), "--fit", FIT[0]]
     args += ["--points", "12", "-n", "2", "--check-replications", "10", "--workers", "1"]
@@ -300,7 +300,7 @@ def test_calibration_report_renders_in_a_browser(observed: Path, tmp_path: Path)
     page = (out / "report.html").read_text()
     assert "pxsim calibration: minimal" in page and "Fitted parameters" in page
     assert page.count("data:image/png;base64,") == 1
-    dom = _render(out / "report.html", tmp_path / "profile")
+    dom = render_page(out / "report.html", tmp_path / "profile")
     assert 'data-figures-rendered="1"' in dom
 
 
