@@ -6,8 +6,7 @@ from __future__ import annotations
 import html
 import json
 import re
-import shutil
-import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -109,40 +108,6 @@ def test_python_api_compare() -> None:
     assert c.out is None and set(c.runs) == {"minimal", "frozen"}
 
 
-def _chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def _render(html: Path, profile: Path, *options: str) -> str:
-    browser = _chromium()
-    if browser is None:
-        pytest.skip("chromium is not installed (CI installs Debian's chromium)")
-    proc = subprocess.run(
-        [
-            browser,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={profile}",
-            "--virtual-time-budget=5000",
-            *options,
-            "--dump-dom",
-            html.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return proc.stdout
-
-
 # after load: the page's width, how far it scrolls sideways, and each table's right edge
 MEASURE = """<script>
 window.addEventListener('load',function(){var b=document.body,d=document.documentElement;
@@ -154,19 +119,21 @@ b.setAttribute('data-table-rights',r.join(' '));});
 </script>"""
 
 
-def _measure(page: Path, profile: Path, width: int = 1000) -> dict[str, str]:
+def _measure(
+    render_page: Callable[..., str], page: Path, profile: Path, width: int = 1000
+) -> dict[str, str]:
     """Render ``page`` (with the measuring script) in a ``width`` px wide window; the
     attributes the script and the report set on ``<body>``."""
     measured = page.with_name("measured.html")
     measured.write_text(page.read_text().replace("</body>", MEASURE + "</body>"))
-    dom = _render(measured, profile, f"--window-size={width},1400")
+    dom = render_page(measured, profile, f"--window-size={width},1400")
     body = re.search(r"<body([^>]*)>", dom)
     assert body is not None, dom[:500]
     return dict(re.findall(r'(data-[a-z-]+)="([^"]*)"', body.group(1)))
 
 
 @pytest.mark.slow
-def test_run_report_renders_in_a_browser(tmp_path: Path) -> None:
+def test_run_report_renders_in_a_browser(tmp_path: Path, render_page: Callable[..., str]) -> None:
     out = tmp_path / "run"
     assert main(["run", KURSK, "-n", "12", "--workers", "1", "--out", str(out), "--quiet"]) == 0
     assert main(["report", str(out)]) == 0
@@ -175,7 +142,7 @@ def test_run_report_renders_in_a_browser(tmp_path: Path) -> None:
     assert "Per-party accounting" in page and "Median days held" in page
     n_figures = page.count("data:image/png;base64,")
     assert n_figures >= 5
-    dom = _render(out / "report.html", tmp_path / "profile")
+    dom = render_page(out / "report.html", tmp_path / "profile")
     assert f'data-figures-rendered="{n_figures}"' in dom  # every figure decoded and laid out
 
 
@@ -183,7 +150,9 @@ LONG = "deadlier_captivity_for_every_prisoner_of_either_side"
 
 
 @pytest.mark.slow
-def test_compare_report_renders_in_a_browser(tmp_path: Path) -> None:
+def test_compare_report_renders_in_a_browser(
+    tmp_path: Path, render_page: Callable[..., str]
+) -> None:
     out = tmp_path / "cmp"
     code = main(
         [
@@ -223,7 +192,7 @@ def test_compare_report_renders_in_a_browser(tmp_path: Path) -> None:
     assert re.search(r"<th[^>]*>seed</th><td>\d+</td>", prov)
     assert re.search(r'<th class="group"[^>]*>arms \(3\)</th>', prov)
     assert re.search(r"<th[^>]*>label</th><td>frozen</td>", prov)
-    body = _measure(out / "report.html", tmp_path / "profile")
+    body = _measure(render_page, out / "report.html", tmp_path / "profile")
     assert body["data-figures-rendered"] == "4"  # every figure decoded and laid out
     page_width = int(body["data-page-width"])
     assert 900 <= page_width <= 1000
@@ -241,7 +210,7 @@ def test_report_of_a_directory_without_results(
 
 
 @pytest.mark.slow
-def test_sweep_report_renders_in_a_browser(tmp_path: Path) -> None:
+def test_sweep_report_renders_in_a_browser(tmp_path: Path, render_page: Callable[..., str]) -> None:
     out = tmp_path / "sweep"
     code = main(
         [
@@ -270,5 +239,5 @@ def test_sweep_report_renders_in_a_browser(tmp_path: Path) -> None:
     assert "pxsim sweep" in page and "negotiation.collapse" in page
     n_figures = page.count("data:image/png;base64,")
     assert n_figures == 2  # repatriated against each numeric parameter
-    dom = _render(out / "report.html", tmp_path / "profile")
+    dom = render_page(out / "report.html", tmp_path / "profile")
     assert f'data-figures-rendered="{n_figures}"' in dom
