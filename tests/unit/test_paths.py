@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sim.errors import ScenarioError
-from sim.experiments.designs import get_path
+from sim.experiments.params import get_path
 from sim.scenario.loading import load_scenario, loads_scenario, resolved_dict
 from sim.scenario.yaml_edit import edit_yaml
 
