@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.model.records import OUTCOME_COLUMNS, PARTY_COLUMNS, RunResult
+from sim.model.records import FORMAT_COLUMNS, OUTCOME_COLUMNS, PARTY_COLUMNS, RunResult
 from sim.model.simulation import Simulation
 from sim.scenario.schema import Scenario
 
@@ -63,6 +63,7 @@ class ChunkData:
     # rows entered / exited / censored
     life: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
     channels: dict[str, np.ndarray] = field(default_factory=dict)  # talks, deals, collapsed, moved
+    formats: dict[str, np.ndarray] = field(default_factory=dict)  # "F.S": FORMAT_COLUMNS sums
 
     @property
     def n(self) -> int:
@@ -85,6 +86,7 @@ class ChunkBuilder:
         self.grid = np.empty(0)
         self.life: dict[tuple[str, str], np.ndarray] = {}
         self.channels: dict[str, np.ndarray] = {}
+        self.formats: dict[str, np.ndarray] = {}
         self.i = 0
 
     def add(self, res: RunResult) -> None:
@@ -113,6 +115,9 @@ class ChunkBuilder:
         for channel, row in res.channels.items():
             counts = np.array([row[k] for k in CHANNEL_COUNTS], dtype=np.int64)
             self.channels[channel] = self.channels.get(channel, 0) + counts
+        for state, acc in res.formats.items():
+            values = np.array([acc[k] for k in FORMAT_COLUMNS], dtype=np.float64)
+            self.formats[state] = self.formats.get(state, 0) + values
         self.i += 1
 
     def build(self) -> ChunkData:
@@ -133,6 +138,7 @@ class ChunkBuilder:
             kept=self.kept,
             life=self.life,
             channels=self.channels,
+            formats=self.formats,
         )
 
 

@@ -42,9 +42,10 @@ from sim.experiments.store import (
     life_tables_from_store,
     stream_csv,
     summary_frame_from_store,
+    sums_from_store,
     timeseries_frame_from_store,
 )
-from sim.model.records import OUTCOME_COLUMNS
+from sim.model.records import FORMAT_COLUMNS, OUTCOME_COLUMNS
 from sim.results.summary import summarise
 from sim.results.survival import captivity_tables
 from sim.scenario.loading import resolved_yaml, scenario_hash
@@ -292,6 +293,9 @@ def finalize(
     atomic_write_text(out / "captivity.csv", csv_text(medians))
     atomic_write_text(out / "channels.csv", csv_text(channels))
     files += ["survival.csv", "captivity.csv", "channels.csv"]
+    if scn.formats:
+        atomic_write_text(out / "formats.csv", csv_text(formats_frame(store, scn, n_reps, chunks)))
+        files.append("formats.csv")
     manifest = {
         "tool": "pxsim",
         "version": __version__,
@@ -317,6 +321,23 @@ def finalize(
     atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2) + "\n")
     atomic_write_text(out / "scenario.resolved.yaml", resolved_yaml(scn))
     return summary
+
+
+def formats_frame(
+    store: RunStore, scn: Scenario, n: int, chunks: list[ChunkFiles] | None = None
+) -> pd.DataFrame:
+    """Per format state, means per run: days in it (and the share of the horizon), times
+    entered, deals agreed while it held and the people they moved."""
+    sums = sums_from_store(store, "format", -1, chunks)
+    rows = []
+    for fmt in scn.formats:
+        for state in fmt.states:
+            v = sums.get(f"{fmt.id}.{state.id}", np.zeros(len(FORMAT_COLUMNS)))
+            row: dict[str, Any] = {"format": fmt.id, "state": state.id}
+            row.update({f"{k}_per_run": v[i] / n for i, k in enumerate(FORMAT_COLUMNS)})
+            row["share_of_time"] = v[0] / n / scn.horizon
+            rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def accounting_frames(

@@ -142,6 +142,8 @@ class RunStore:
             arrays[f"life|{nat}|{cat}"] = v
         for channel, v in data.channels.items():
             arrays[f"channel|{channel}"] = v
+        for state, v in data.formats.items():
+            arrays[f"format|{state}"] = v
 
         def save_npz(p: str) -> None:
             with open(p, "wb") as fh:
@@ -347,3 +349,18 @@ def life_tables_from_store(
                     key = name.split("|", 1)[1]
                     channels[key] = channels.get(key, 0) + z[name]
     return life, channels, n
+
+
+def sums_from_store(
+    store: RunStore, prefix: str, point: int | None = None, chunks: list[ChunkFiles] | None = None
+) -> dict[str, np.ndarray]:
+    """The arrays saved under ``PREFIX|key`` (e.g. ``format|summit.open``) summed over all
+    finished chunks, by key."""
+    sums: dict[str, np.ndarray] = {}
+    for c in store.finished(point) if chunks is None else chunks:
+        with np.load(c.series) as z:
+            for name in z.files:
+                if name.startswith(prefix + "|"):
+                    key = name.split("|", 1)[1]
+                    sums[key] = sums.get(key, 0) + z[name]
+    return sums

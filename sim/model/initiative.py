@@ -13,6 +13,7 @@ from sim.model.negotiation import (
     Agenda,
     Transfer,
     build_agenda,
+    unit_value,
 )
 from sim.model.talks import talks
 from sim.model.tradeable import agenda_weights, available_transfers
@@ -36,8 +37,12 @@ def party_initiative(sim: World, p: int) -> Proc:
 
 def candidate_sets(sim: World, p: int, avail: dict[Transfer, int]) -> list[tuple[int, ...]]:
     """Sets of parties ``p`` could usefully talk with: each counterpart holding what p wants,
-    extended by the parties needed to make the trade (holders of what the others want, homes
-    of the prisoners on offer)."""
+    extended by the parties needed to make the trade: holders of what a member wants, if that
+    member would give something up in trading with the other (it must be paid by a third
+    party: Ukraine gives up a chip by sending a North Korean home, so Russia, holding
+    Ukrainians, is needed), and homes of the prisoners on offer. A member that loses nothing
+    (a holder handing a prisoner to the country he asked to go to) brings nobody else in: a
+    South Korean asylum request is talks between South Korea and Ukraine, not with Russia."""
     scn = sim.scn
     limit = scn.negotiation.max_parties
 
@@ -54,13 +59,25 @@ def candidate_sets(sim: World, p: int, avail: dict[Transfer, int]) -> list[tuple
                 out.add(tr.holder)
         return out
 
+    def gives_up(q: int, other: int) -> bool:
+        """Whether q, as holder, loses value by handing ``other`` what it wants from q."""
+        party = scn.parties[q]
+        return any(
+            tr.holder == q
+            and (tr.dest == other or (not tr.resettle and tr.nat in sim.allies[other]))
+            and unit_value(party, q, tr, 1.0, sim.allies[q]) < 0
+            for tr in avail
+        )
+
     bases = sorted(wants(p))
     sets: list[tuple[int, ...]] = []
     for h in bases:
         base = {p, h}
         sets.append(tuple(sorted(base)))
         ext = set(base)
-        for q in list(base):
+        for q, other in ((p, h), (h, p)):
+            if not gives_up(q, other):
+                continue
             for h2 in sorted(wants(q)):
                 if len(ext) < limit:
                     ext.add(h2)
@@ -86,17 +103,22 @@ def _score(agenda: Agenda) -> float:
 
 def try_open(sim: World, p: int) -> None:
     """Party ``p`` opens the most promising talks it can open now: candidates ranked by joint
-    potential, skipping those in cool-down or already running; the first with a channel wins.
-    If no candidate has any channel, or all channels are busy, that is recorded."""
+    potential, skipping those in cool-down or already running and those no channel reaches;
+    the first with a free channel wins. Only if no candidate at all (running, cooling down or
+    not) can be reached is "no channel" recorded; if all channels are busy, that is."""
     t = sim.env.now
     everyone = tuple(range(sim.n_parties))
     avail_all = available_transfers(sim, everyone, t)
     if not avail_all:
         return
+    candidates = candidate_sets(sim, p, avail_all)
+    reachable = {m for m in candidates if choose_channel(sim, m) is not None}
     ranked: list[tuple[float, int, tuple[int, ...], Agenda]] = []
-    for k, members in enumerate(candidate_sets(sim, p, avail_all)):
+    for k, members in enumerate(candidates):
         if sim.cooldown_until.get(members, -1.0) > t or members in sim.active_sets:
             continue
+        if reachable and members not in reachable:
+            continue  # it talks with those it can reach
         avail = {
             tr: n for tr, n in avail_all.items() if tr.holder in members and tr.dest in members
         }

@@ -54,6 +54,10 @@ PARTY_COLUMNS = (
 )
 
 
+# per format state ("FORMAT.STATE"), summed over runs in formats.csv
+FORMAT_COLUMNS = ("days", "entered", "deals", "moved")
+
+
 @dataclass
 class RunResult:
     """Flat records of one replication (no pandas): what the results layer consumes."""
@@ -77,6 +81,9 @@ class RunResult:
     life_tables: dict[tuple[str, str], LifeTable] = field(default_factory=dict)
     # per channel (intermediary id or "direct"): talks, deals executed, collapsed, moved
     channels: dict[str, dict[str, int]] = field(default_factory=dict)
+    # per format state ("FORMAT.STATE"): days in it, times entered, deals agreed in it and
+    # the people those deals moved
+    formats: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 @dataclass

@@ -15,15 +15,17 @@ import simpy
 
 from sim.model.captivity import apply_captivity, apply_exogenous, consume_exposure, drift_rates
 from sim.model.captures import holding_block, stream_block
+from sim.model.formats import format_process
 from sim.model.initiative import party_initiative
 from sim.model.negotiation import Transfer
-from sim.model.prisoners import DIED, HELD, REPATRIATED, RESETTLED, Incidents, PrisonerTable
-from sim.model.records import PARTY_COLUMNS, RunResult, life_tables, series_grid
+from sim.model.outcome import build_result
+from sim.model.prisoners import Incidents, PrisonerTable
+from sim.model.records import RunResult
 from sim.model.streams import DrawBuffer, Streams
 from sim.model.timeline import timeline
 from sim.model.world import Talks
 from sim.scenario.dists import Fixed, _Dist
-from sim.scenario.loading import timeline_phases
+from sim.scenario.phases import in_force, phase_book
 from sim.scenario.schema import Scenario
 
 
@@ -40,7 +42,11 @@ class Simulation:
         keep_prisoners: bool = False,
         record_events: bool = True,
     ) -> None:
-        self.scn = scenario
+        self.book = phase_book(scenario)
+        self.phase = 0  # the timeline phase in force
+        self.states = self.book.initial  # the state of each format
+        # the scenario in force: as written, or with the formats' initial states laid over it
+        self.scn = in_force(scenario, 0, self.states) if scenario.formats else scenario
         self.record_events = record_events
         self.base = scenario
         self.seed = int(scenario.seed if seed is None else seed)
@@ -70,6 +76,9 @@ class Simulation:
         self._rebased = 0.0
         self.phase_changed = self.env.event()
         self.census_log: list[tuple[float, dict[str, int]]] = []
+        # (day, format, state) each time a format changes state; its events by (format, state)
+        self.format_log: list[tuple[float, int, int]] = []
+        self._format_events: dict[tuple[int, int], simpy.Event] = {}
         self._set_flags()
 
     # ------------------------------------------------------------------ helpers for agents
@@ -212,23 +221,54 @@ class Simulation:
         apply_exogenous(new, tab, self.party_flags(), alive, t)
         tab.reindex()
         self.version += 1
-        note = ""
-        for ch in self.base.timeline:
-            if ch.at == t:
-                note = ch.note or ", ".join(f"{k}={v}" for k, v in ch.set.items())
-                break
-        self.record(t, "timeline", note=note)
         ev, self.phase_changed = self.phase_changed, self.env.event()
         ev.succeed()
+
+    def enter_phase(self, phase: int) -> None:
+        """The timeline's next dated change, with the formats' states laid over it."""
+        self.phase = phase
+        self.change_phase(in_force(self.base, phase, self.states))
+        self.record(self.env.now, "timeline", note=self.book.notes[phase])
+
+    def enter_state(self, fmt: int, state: int, note: str) -> None:
+        """Format ``fmt`` enters ``state``: the scenario in force changes with it."""
+        f = self.book.formats[fmt]
+        old = self.states[fmt]
+        self.states = (*self.states[:fmt], state, *self.states[fmt + 1 :])
+        self.format_log.append((self.env.now, fmt, state))
+        self.change_phase(in_force(self.base, self.phase, self.states))
+        self.record(
+            self.env.now,
+            "format",
+            format=f.id,
+            left=f.states[old].id,
+            entered=f.states[state].id,
+            note=note or f.states[state].note,
+        )
+        ev = self._format_events.pop((fmt, state), None)
+        if ev is not None:
+            ev.succeed()
+
+    def format_event(self, fmt_id: str, state_id: str) -> simpy.Event:
+        """An event that fires when format ``fmt_id`` is in state ``state_id`` (now, if it is)."""
+        i = next(k for k, f in enumerate(self.book.formats) if f.id == fmt_id)
+        s = self.book.formats[i].state_index(state_id)
+        if self.states[i] == s:
+            return self.env.timeout(0)
+        ev = self._format_events.get((i, s))
+        if ev is None:
+            ev = self._format_events[(i, s)] = self.env.event()
+        return ev
 
     # ------------------------------------------------------------------ run
     def run(self) -> RunResult:
         self._draw_sources()
         for p in range(self.n_parties):
             self.env.process(party_initiative(self, p))
-        phases = timeline_phases(self.base)
-        if phases:
-            self.env.process(timeline(self, phases))
+        if len(self.book.days) > 1:
+            self.env.process(timeline(self, self.book.days))
+        for i, f in enumerate(self.book.formats):
+            self.env.process(format_process(self, i, f))
         horizon = float(self.scn.horizon)
         if self.check_invariants:
             self.census_log.append((0.0, self.table.census(0.0)))
@@ -238,139 +278,4 @@ class Simulation:
                 self.table.check_index()
         else:
             self.env.run(until=horizon)
-        return self._result(horizon)
-
-    def _result(self, horizon: float) -> RunResult:
-        tab = self.table
-        c = tab.cols
-        census = tab.census(horizon)
-        t_exit = tab.t_exit()
-        fate = tab.fates(horizon)
-        present = c["t_cap"] <= horizon
-        by_deal = present & (t_exit <= horizon) & (c["t_deal"] == t_exit) & (fate != DIED)
-        by_exo = present & (t_exit <= horizon) & (c["t_exo"] == t_exit) & (fate != DIED) & ~by_deal
-        days = np.minimum(t_exit, horizon) - c["t_cap"]
-        sd = sum(int(inc.self_destructed.sum()) for inc in self.incidents.values())
-        out: dict[str, float] = {
-            "initial_held": census["initial_held"],
-            "captured": census["captured"],
-            "repatriated": census["repatriated"],
-            "resettled": census["resettled"],
-            "died": census["died"],
-            "held_at_end": census["held"],
-            "died_avoiding_capture": sd,
-            "negotiations": self.counters["negotiations"],
-            "deals": self.counters["deals"],
-            "deals_collapsed": self.counters["deals_collapsed"],
-            "offers": self.counters["offers"],
-            "first_deal_day": float("nan") if self.first_deal_day is None else self.first_deal_day,
-            "mean_days_held": float(days[present].mean()) if present.any() else float("nan"),
-            "exchanged": int(by_deal.sum()),
-            "humanitarian_released": int((by_exo & (c["exo_fate"] == REPATRIATED)).sum()),
-            "asylum_resettled": int((by_exo & (c["exo_fate"] == RESETTLED)).sum()),
-            "talks_refused": self.counters["talks_refused"],
-            "talks_no_channel": self.counters["talks_no_channel"],
-            "talks_channel_busy": self.counters["talks_channel_busy"],
-            "breakdowns": self.counters["breakdowns"],
-            "deadlines": self.counters["deadlines"],
-            "rounds_lost": self.counters["rounds_lost"],
-        }
-        holder, nat = c["holder"], c["nat"]
-        n = self.n_parties
-
-        def per(by: np.ndarray, mask: np.ndarray) -> list[int]:
-            return np.bincount(by[mask], minlength=n).tolist()
-
-        held_now = present & (fate == HELD)
-        died_now = present & (fate == DIED)
-        hum = by_exo & (c["exo_fate"] == REPATRIATED)
-        cols = {
-            "held": per(holder, held_now),
-            "taken": per(holder, present & (c["source"] >= 0)),
-            "repatriated_home": per(nat, present & (fate == REPATRIATED)),
-            "given": per(holder, by_deal),
-            "received": per(c["dest"], by_deal),
-            "released_humanitarian": per(holder, hum),
-            "died_in_custody": per(holder, died_now),
-            "own_died": per(nat, died_now),
-            "own_still_held": per(nat, held_now),
-        }
-        parties = []
-        for q, pid in enumerate(self.party_ids):
-            row: dict[str, Any] = {"party": pid, **{k: v[q] for k, v in cols.items()}}
-            given, received = row["given"], row["received"]
-            row["ratio"] = received / given if given else float("nan")
-            parties.append({k: row[k] for k in PARTY_COLUMNS})
-        grid = series_grid(horizon)
-        held_series: dict[tuple[str, str], np.ndarray] = {}
-        rep_series: dict[str, np.ndarray] = {}
-        exit_c = np.where(t_exit <= horizon, t_exit, np.inf)
-        for h in range(self.n_parties):
-            for n in range(self.n_parties):
-                g = (holder == h) & (nat == n)
-                if not g.any():
-                    continue
-                caps = np.sort(c["t_cap"][g])
-                exits = np.sort(exit_c[g])
-                held_series[(self.party_ids[h], self.party_ids[n])] = (
-                    np.searchsorted(caps, grid, "right") - np.searchsorted(exits, grid, "right")
-                ).astype(np.int64)
-        for n in range(self.n_parties):
-            g = (nat == n) & (fate == REPATRIATED) & present
-            if not (nat == n).any():
-                continue
-            rep_series[self.party_ids[n]] = np.searchsorted(
-                np.sort(t_exit[g]), grid, "right"
-            ).astype(np.int64)
-        tables = life_tables(c, t_exit, horizon, self.party_ids, self.table.categories)
-        channels: dict[str, dict[str, int]] = {}
-        for tk in self.talks:
-            row = channels.setdefault(
-                tk.channel, {"talks": 0, "deals": 0, "collapsed": 0, "moved": 0}
-            )
-            row["talks"] += 1
-        for d in self.deals:
-            row = channels.setdefault(
-                d["channel"], {"talks": 0, "deals": 0, "collapsed": 0, "moved": 0}
-            )
-            row["deals" if d["outcome"] == "executed" else "collapsed"] += 1
-            row["moved"] += int(d["moved"])
-        talks = [
-            {
-                "talks": tk.id,
-                "parties": [self.party_ids[q] for q in tk.parties],
-                "initiator": self.party_ids[tk.initiator],
-                "channel": tk.channel,
-                "opened": tk.opened,
-                "closed": tk.closed if tk.closed is not None else horizon,
-                "outcome": tk.outcome,
-                "rounds": tk.rounds,
-                "offers": tk.offers,
-                "lost": tk.lost,
-                "deal": tk.deal_id,
-            }
-            for tk in self.talks
-        ]
-        prisoners: dict[str, np.ndarray] = {}
-        if self.keep_prisoners:
-            prisoners = {k: v.copy() for k, v in c.items()}
-            prisoners["fate"] = fate
-            prisoners["t_exit"] = t_exit
-        return RunResult(
-            scenario=self.base.name,
-            seed=self.seed,
-            replication=self.replication,
-            horizon=horizon,
-            outcomes=out,
-            parties=parties,
-            grid=grid,
-            held_series=held_series,
-            repatriated_series=rep_series,
-            events=self.events,
-            talks=talks,
-            deals=self.deals,
-            incidents=self.incidents,
-            prisoners=prisoners,
-            life_tables=tables,
-            channels=channels,
-        )
+        return build_result(self, horizon)

@@ -1,17 +1,19 @@
-"""The timeline as a SimPy process: at each dated change, the scenario in force is replaced by
-the next validated phase (``sim.scenario.loading.timeline_phases``).
+"""The timeline as a SimPy process: at each dated change, the run enters the next phase
+(``sim.scenario.phases``: the scenario in force is that phase with the formats' current states).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 from sim.model.world import Proc, World
 
 
-def timeline(sim: World, phases: list[tuple[float, Any]]) -> Proc:
-    """Apply each dated change of the scenario at its day."""
-    for day, state in phases:
+def timeline(sim: World, days: Sequence[float]) -> Proc:
+    """Enter phase ``p`` at ``days[p]`` (phase 0, the scenario as written, is in force at 0)."""
+    for phase, day in enumerate(days):
+        if phase == 0:
+            continue
         if day > sim.env.now:
             yield sim.env.timeout(day - sim.env.now)
-        sim.change_phase(state)
+        sim.enter_phase(phase)

@@ -113,6 +113,9 @@ def _event_text(kind: str, d: dict[str, Any]) -> str:
         )
     if kind == "timeline":
         return f"timeline: {d['note']}"
+    if kind == "format":
+        why = f" ({d['note']})" if d.get("note") else ""
+        return f"format {d['format']}: {d['left']} -> {d['entered']}{why}"
     return f"{kind} {d}"
 
 

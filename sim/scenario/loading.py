@@ -1,10 +1,11 @@
 """Loading scenarios: safe YAML → overrides → validated, frozen ``Scenario``.
 
-Owns everything between a file on disk and a ``sim.scenario.schema.Scenario``: refusing hostile YAML
-(tags, alias bombs, huge or non-UTF-8 files), applying ``--set PATH=VALUE`` overrides (dotted
-paths, list items addressed by ``id``), resolving the timeline into validated phases, checking
-cross-references, and turning every problem into one ``ScenarioError`` that names the file,
-the line, the field path and what was expected.
+Owns everything between a file on disk and a ``sim.scenario.schema.Scenario``: refusing
+hostile YAML (tags, alias bombs, huge or non-UTF-8 files), applying ``--set PATH=VALUE``
+overrides (dotted paths, list items addressed by ``id``), checking cross-references, resolving
+the timeline and the formats into validated phases (``sim.scenario.phases``), and turning every
+problem into one ``ScenarioError`` that names the file, the line, the field path and what was
+expected.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from typing import Any
 import yaml
 
 from sim.errors import ScenarioError
-from sim.scenario.paths import PathT, parse_override, set_path, split_path
+from sim.scenario.paths import PathT, parse_override, set_path
+from sim.scenario.phases import resolve_phases
 from sim.scenario.reading import MAX_BYTES, read_yaml
 from sim.scenario.references import check_references
 from sim.scenario.schema import Scenario
@@ -54,7 +56,7 @@ def loads_scenario(
             origins.overrides[resolved] = (label, None, "")
     scn = validate_data(data, origins)
     _raise_first(check_references(scn), origins)
-    scn._phases = _resolve_timeline(scn, data, origins)
+    scn._phases = resolve_phases(scn, data, origins)
     return scn
 
 
@@ -82,63 +84,6 @@ def _raise_first(problems: list[tuple[PathT, str]], origins: Origins) -> None:
         path, msg = problems[0]
         more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
         raise origins.error(path, msg + more)
-
-
-def _resolve_timeline(
-    scn: Scenario, data: dict[str, Any], origins: Origins
-) -> list[tuple[float, Scenario]]:
-    """Validate the scenario as it stands after each timeline change, in date order."""
-    phases: list[tuple[float, Scenario]] = []
-    if not scn.timeline:
-        return phases
-    order = sorted(range(len(scn.timeline)), key=lambda i: (scn.timeline[i].at, i))
-    current = copy.deepcopy(data)
-    current.pop("timeline", None)
-    for i in order:
-        change = scn.timeline[i]
-        if change.at < 0 or change.at > scn.horizon:
-            src, line, _ = origins.locate(("timeline", i, "at"))
-            raise ScenarioError(
-                f"expected a day between 0 and the horizon ({scn.horizon:g}), got {change.at:g}",
-                source=src,
-                line=line,
-                field=f"timeline[{i}].at",
-            )
-        for key, value in change.set.items():
-            label_path: PathT = ("timeline", i, "set", key)
-            try:
-                if split_path(key)[0] in (
-                    "timeline",
-                    "start_date",
-                    "horizon",
-                    "seed",
-                    "replications",
-                    "name",
-                    "holdings",
-                ):
-                    raise ValueError(f"{split_path(key)[0]} cannot change during a run")
-                resolved = set_path(current, key, copy.deepcopy(value))
-            except ValueError as exc:
-                src, line, _ = origins.locate(label_path)
-                raise ScenarioError(
-                    str(exc), source=src, line=line, field=f"timeline[{i}].set.{key}"
-                ) from None
-            # errors at this path are reported at the timeline entry's line
-            origins.overrides.pop(resolved, None)
-            line = origins.lines.get(label_path) or origins.lines.get(("timeline", i))
-            origins.overrides[resolved] = (origins.source, line, f"timeline[{i}].set.")
-        state = validate_data({**current, "timeline": []}, origins)
-        _raise_first(check_references(state), origins)
-        phases.append((change.at, state))
-    return phases
-
-
-def timeline_phases(scn: Scenario) -> list[tuple[float, Scenario]]:
-    """The validated scenario after each timeline change, ordered by day."""
-    if scn._phases is None:
-        data = scn.model_dump(mode="json", by_alias=True)
-        scn._phases = _resolve_timeline(scn, data, Origins("<scenario>", {}))
-    return scn._phases
 
 
 def resolved_dict(scn: Scenario) -> dict[str, Any]:

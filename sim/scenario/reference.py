@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from sim.scenario import dists, fields, parties, schema
+from sim.scenario import dists, fields, formats, parties, schema
 from sim.scenario.strategies import STRATEGIES
 
 SECTIONS: list[tuple[str, type[BaseModel]]] = [
@@ -32,6 +32,9 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("intermediaries[]: Intermediary", schema.Intermediary),
     ("negotiation: Negotiation", schema.Negotiation),
     ("timeline[]: TimelineChange", schema.TimelineChange),
+    ("formats[]: Format", formats.Format),
+    ("formats[].states[]: FormatState", formats.FormatState),
+    ("formats[].transitions[]: Transition", formats.Transition),
 ]
 
 DIST_CLASSES = dists.DIST_CLASSES

@@ -123,4 +123,32 @@ def check_references(scn: Scenario) -> list[tuple[PathT, str]]:
             problems.append(((*base, "connects"), "expected at least two different parties"))
     if scn.horizon <= 0:
         problems.append((("horizon",), "expected a horizon after the start date"))
+    problems += format_problems(scn)
+    return problems
+
+
+def format_problems(scn: Scenario) -> list[tuple[PathT, str]]:
+    """Formats: unique ids, and every ``when: FORMAT.STATE`` naming another format's state."""
+    problems: list[tuple[PathT, str]] = []
+    states = {f.id: [s.id for s in f.states] for f in scn.formats}
+    if len(states) != len(scn.formats):
+        ids = [f.id for f in scn.formats]
+        dup = next(i for i in ids if ids.count(i) > 1)
+        problems.append((("formats", dup, "id"), f"format id {dup!r} is used twice"))
+    for f in scn.formats:
+        for j, t in enumerate(f.transitions):
+            if t.when is None:
+                continue
+            other, state = t.when.split(".")
+            path: PathT = ("formats", f.id, "transitions", j, "when")
+            if other == f.id:
+                problems.append((path, "`when` must name another format (use `hazard` or `at`)"))
+            elif other not in states:
+                problems.append(
+                    (path, f"no format {other!r}; formats are: {', '.join(states) or 'none'}")
+                )
+            elif state not in states[other]:
+                problems.append(
+                    (path, f"format {other!r} has no state {state!r}: {', '.join(states[other])}")
+                )
     return problems

@@ -32,6 +32,7 @@ from pydantic import (
 
 from sim.scenario.dists import Dist, Exponential, Fixed
 from sim.scenario.fields import Day, Id, Model, Share
+from sim.scenario.formats import Format
 from sim.scenario.lookup import get_value
 from sim.scenario.parties import PREFERENCES_HELP, Party, Preferences
 
@@ -211,8 +212,12 @@ class Scenario(Model):
     intermediaries: list[Intermediary] = Field(default_factory=list, description="intermediaries")
     negotiation: Negotiation = Field(default_factory=Negotiation, description="protocol")
     timeline: list[TimelineChange] = Field(default_factory=list, description="dated changes")
+    formats: list[Format] = Field(
+        default_factory=list, description="negotiating formats that open and close by themselves"
+    )
 
-    _phases: list[tuple[float, Scenario]] | None = PrivateAttr(default=None)
+    # the scenario in force at each timeline phase and format state (sim.scenario.phases)
+    _phases: Any = PrivateAttr(default=None)
 
     def party(self, pid: str) -> Party:
         for p in self.parties:

@@ -127,21 +127,37 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
             }
         )
     horizon = draw(st.floats(30.0, 250.0))
-    timeline = []
-    for _ in range(draw(st.integers(0, 2))):
-        at = draw(st.floats(0.0, horizon))
+
+    def change() -> dict[str, Any]:
         choice = draw(st.sampled_from(["hazard", "frozen", "rate", "asylum", "strategy"]))
         if choice == "hazard":
-            change = {"captivity.death_hazard.healthy": draw(st.floats(0.0, 0.05))}
-        elif choice == "frozen":
-            change = {"negotiation.frozen": draw(st.booleans())}
-        elif choice == "rate" and streams:
-            change = {f"capture_streams.{streams[0]['id']}.rate": draw(st.floats(0.0, 3.0))}
-        elif choice == "asylum":
-            change = {f"parties.{ids[0]}.humanitarian_release": draw(st.booleans())}
-        else:
-            change = {f"parties.{ids[-1]}.reservation": draw(st.floats(0.0, 1.0))}
-        timeline.append({"at": at, "set": change})
+            return {"captivity.death_hazard.healthy": draw(st.floats(0.0, 0.05))}
+        if choice == "frozen":
+            return {"negotiation.frozen": draw(st.booleans())}
+        if choice == "rate" and streams:
+            return {f"capture_streams.{streams[0]['id']}.rate": draw(st.floats(0.0, 3.0))}
+        if choice == "asylum":
+            return {f"parties.{ids[0]}.humanitarian_release": draw(st.booleans())}
+        return {f"parties.{ids[-1]}.reservation": draw(st.floats(0.0, 1.0))}
+
+    timeline = [
+        {"at": draw(st.floats(0.0, horizon)), "set": change()}
+        for _ in range(draw(st.integers(0, 2)))
+    ]
+    # negotiating formats: two states each, moving by hazards (and a date), over the timeline
+    formats = [
+        {
+            "id": f"f{k}",
+            "initial": "x",
+            "states": [{"id": "x", "set": change()}, {"id": "y", "set": change()}],
+            "transitions": [
+                {"from": "x", "to": "y", "hazard": draw(st.floats(0.005, 0.5))},
+                {"from": "y", "to": "x", "hazard": draw(st.floats(0.005, 0.5))},
+                {"from": "x", "to": "y", "at": draw(st.floats(0.0, horizon))},
+            ],
+        }
+        for k in range(draw(st.integers(0, 2)))
+    ]
     return {
         "name": "random",
         "start_date": "2025-01-01",
@@ -167,6 +183,7 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
             "max_deal_size": draw(st.one_of(st.none(), st.just({"dist": "fixed", "value": 5}))),
         },
         "timeline": timeline,
+        "formats": formats,
     }
 
 

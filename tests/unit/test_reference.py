@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from sim.scenario import parties, schema
+from sim.scenario import formats, parties, schema
 from sim.scenario.reference import DIST_CLASSES, SECTIONS, reference_markdown
 from sim.scenario.strategies import STRATEGIES
 
@@ -18,7 +18,7 @@ DOC = REPO / "docs" / "scenario-format.md"
 
 SCHEMA_MODELS = [
     cls
-    for module in (schema, parties)
+    for module in (schema, parties, formats)
     for _, cls in inspect.getmembers(module, inspect.isclass)
     if issubclass(cls, BaseModel) and cls.__module__ == module.__name__ and cls.model_fields
 ]
