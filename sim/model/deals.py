@@ -13,13 +13,15 @@ from sim.model.negotiation import (
     balance_one_for_one,
 )
 from sim.model.prisoners import REPATRIATED, RESETTLED, RETURN
+from sim.model.staging import category_rank, collapse_risk, deal_kind, stage_count, stage_quota
 from sim.model.world import Proc, Talks, World
 
 
 # ---------------------------------------------------------------------------- deals
 def execute(sim: World, deal_id: int, tk: Talks, transfers: dict[Transfer, int]) -> Proc:
-    """Prepare the handover; it may collapse (less often under a guarantor); then hand over
-    whoever of the promised prisoners is still held, kept balanced for one-for-one parties."""
+    """Prepare the handover; it may collapse (by its kind and size, less often under a
+    guarantor); then hand over whoever of the promised prisoners is still held, kept balanced
+    for one-for-one parties: at once, or in stages (``sim.model.staging``)."""
     env = sim.env
     scn = sim.scn
     agreed = env.now
@@ -27,10 +29,10 @@ def execute(sim: World, deal_id: int, tk: Talks, transfers: dict[Transfer, int])
     for tr, n in transfers.items():
         sim.reserved[tr] -= n
     scn = sim.scn
-    p_collapse = scn.negotiation.collapse
+    neg = scn.negotiation
     guaranteed = tk.channel != "direct" and scn.intermediary(tk.channel).guarantee
-    if guaranteed:
-        p_collapse *= scn.negotiation.guarantee_factor
+    size = sum(transfers.values())
+    kind = deal_kind(transfers)
     deal: dict[str, Any] = {
         "deal": deal_id,
         "talks": tk.id,
@@ -38,8 +40,9 @@ def execute(sim: World, deal_id: int, tk: Talks, transfers: dict[Transfer, int])
         "channel": tk.channel,
         "parties": [sim.party_ids[q] for q in tk.parties],
         "guaranteed": guaranteed,
+        "kind": kind,
     }
-    if sim.uniform("negotiation:collapse") < p_collapse:
+    if sim.uniform("negotiation:collapse") < collapse_risk(neg, size, kind, guaranteed):
         sim.counters["deals_collapsed"] += 1
         deal.update(outcome="collapsed", day=env.now, moved=0)
         sim.deals.append(deal)
@@ -48,31 +51,79 @@ def execute(sim: World, deal_id: int, tk: Talks, transfers: dict[Transfer, int])
             "negotiation:cooldown", scn.negotiation.cooldown
         )
         return
-    order = sorted(transfers)
+    plan = neg.stages
+    k = 1
+    if plan is not None and size >= plan.min_size:
+        k = stage_count(sim.draw("negotiation:stages", plan.count), size)
+    left = dict(transfers)
+    moved: dict[tuple[str, str, str], int] = {}
+    stages: list[tuple[float, list[tuple[str, str, str, int]]]] = []  # (day, lines moved)
+    for i in range(k):
+        if i and plan is not None:
+            yield env.timeout(sim.draw("negotiation:stage_gap", plan.gap))
+            if plan.slip and sim.uniform("negotiation:stage_slip") < plan.slip:
+                sim.counters["stages_slipped"] += 1
+                yield env.timeout(sim.draw("negotiation:stage_slip", plan.slip_delay))
+        quota = {tr: stage_quota(n, k - i) for tr, n in left.items()}
+        counts = _hand_over_stage(sim, tk, deal_id, quota, plan.order if k > 1 and plan else None)
+        lines = []
+        for tr, n in counts.items():
+            left[tr] -= n
+            line = (sim.party_ids[tr.holder], sim.party_ids[tr.nat], sim.party_ids[tr.dest])
+            moved[line] = moved.get(line, 0) + n
+            lines.append((*line, n))
+        stages.append((env.now, lines))
+        if sim.first_deal_day is None:
+            sim.first_deal_day = env.now
+        if k > 1:
+            sim.record(env.now, "stage", deal=deal_id, stage=i + 1, of=k, transfers=lines)
+            last = i == k - 1
+            if (
+                not last
+                and plan
+                and plan.cancel
+                and sim.uniform("negotiation:cancel") < plan.cancel
+            ):
+                sim.counters["deals_cut_short"] += 1
+                break
+    sim.counters["deals"] += 1
+    sim.counters["stages"] += len(stages)
+    total = sum(n for _, lines in stages for *_, n in lines)
+    transfers_moved = [(*line, n) for line, n in moved.items()]
+    deal.update(outcome="executed", day=env.now, moved=total, transfers=transfers_moved)
+    if k > 1:
+        deal["stages"] = stages
+    sim.deals.append(deal)
+    sim.record(env.now, "executed", deal=deal_id, talks=tk.id, transfers=transfers_moved)
+
+
+def _hand_over_stage(
+    sim: World,
+    tk: Talks,
+    deal_id: int,
+    quota: dict[Transfer, int],
+    order: list[str] | None,
+) -> dict[Transfer, int]:
+    """Hand over up to ``quota`` per transfer line now (balanced for one-for-one parties);
+    ``order`` sorts each line's prisoners by category first. Returns the counts moved."""
+    lines = sorted(quota)
     eligible: dict[Transfer, np.ndarray] = {}
     used: set[int] = set()  # one prisoner, one transfer (a group can feed two transfers)
-    for tr in order:
+    for tr in lines:
         rows = eligible_prisoners(sim, tr)
         if used:
             rows = rows[~np.isin(rows, list(used))]
-        rows = rows[: transfers[tr]]
-        if sum(1 for other in order if (other.holder, other.nat) == (tr.holder, tr.nat)) > 1:
+        if order:
+            c = sim.table.cols
+            rank = category_rank(order, sim.table.categories, c["cat"][rows], c["wounded"][rows])
+            rows = rows[np.argsort(rank, kind="stable")]
+        rows = rows[: quota[tr]]
+        if sum(1 for other in lines if (other.holder, other.nat) == (tr.holder, tr.nat)) > 1:
             used.update(rows.tolist())
         eligible[tr] = rows
-    counts = {tr: min(transfers[tr], len(eligible[tr])) for tr in order}
-    counts = balance_one_for_one(counts, tk.parties, scn.parties, sim.allies)
-    moved = []
-    total = 0
-    for tr in order:
-        k = hand_over(sim, tr, eligible[tr][: counts[tr]], deal_id)
-        total += k
-        moved.append((sim.party_ids[tr.holder], sim.party_ids[tr.nat], sim.party_ids[tr.dest], k))
-    sim.counters["deals"] += 1
-    if sim.first_deal_day is None:
-        sim.first_deal_day = env.now
-    deal.update(outcome="executed", day=env.now, moved=total, transfers=moved)
-    sim.deals.append(deal)
-    sim.record(env.now, "executed", deal=deal_id, talks=tk.id, transfers=moved)
+    counts = {tr: min(quota[tr], len(eligible[tr])) for tr in lines}
+    counts = balance_one_for_one(counts, tk.parties, sim.scn.parties, sim.allies)
+    return {tr: hand_over(sim, tr, eligible[tr][: counts[tr]], deal_id) for tr in lines}
 
 
 def eligible_prisoners(sim: World, tr: Transfer) -> np.ndarray:

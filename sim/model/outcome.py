@@ -82,6 +82,9 @@ def build_result(sim: Finished, horizon: float) -> RunResult:
         "breakdowns": sim.counters["breakdowns"],
         "deadlines": sim.counters["deadlines"],
         "rounds_lost": sim.counters["rounds_lost"],
+        "stages": sim.counters["stages"],
+        "stages_slipped": sim.counters["stages_slipped"],
+        "deals_cut_short": sim.counters["deals_cut_short"],
     }
     holder, nat = c["holder"], c["nat"]
     n = sim.n_parties

@@ -37,6 +37,9 @@ OUTCOME_COLUMNS = (
     "breakdowns",
     "deadlines",
     "rounds_lost",
+    "stages",
+    "stages_slipped",
+    "deals_cut_short",
 )
 
 PARTY_COLUMNS = (

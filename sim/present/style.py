@@ -74,6 +74,9 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "breakdowns": ("breakdowns", "talks"),
     "deadlines": ("deadlines passed", "talks"),
     "rounds_lost": ("rounds lost in relay", "rounds"),
+    "stages": ("stages of deals carried out", "stages"),
+    "stages_slipped": ("stages that slipped", "stages"),
+    "deals_cut_short": ("deals whose later stages were cancelled", "deals"),
 }
 
 BAND_50 = 0.35  # alpha of the p25–p75 band

@@ -6,10 +6,15 @@ A ``Target`` is one observed quantity, in four kinds:
 ``cumulative_returned``  people handed over to ``party`` in executed deals, counted by each
                          observation date (the official "N returned so far" series);
 ``cumulative_deals``     executed deals by each observation date (the "exchange no. N" series);
+                         a deal carried out in stages counts when its last stage is done;
+``cumulative_stages``    stages handed over by each date (what the press reports as swaps: a
+                         deal at once is one stage);
 ``sizes``                people handed over to ``party`` per deal, for deals in a date window,
                          summarised by quantiles (default quartiles);
 ``gaps``                 days between consecutive deals in a date window, by quantiles (and
                          the longest gap with quantile 1.0).
+
+People count on the day they cross, so a staged deal's people count stage by stage.
 
 ``run_statistics`` turns a simulated ``RunResult`` into the vector that ``observed_vector``
 gives for the record, stat by stat (``stat_names``), so the two can be compared. Pure numpy:
@@ -25,8 +30,8 @@ import numpy as np
 
 from sim.model.records import RunResult
 
-KINDS = ("cumulative_returned", "cumulative_deals", "sizes", "gaps")
-CUMULATIVE = ("cumulative_returned", "cumulative_deals")
+KINDS = ("cumulative_returned", "cumulative_deals", "cumulative_stages", "sizes", "gaps")
+CUMULATIVE = ("cumulative_returned", "cumulative_deals", "cumulative_stages")
 DEFAULT_QUANTILES = (0.25, 0.5, 0.75)
 
 
@@ -72,47 +77,74 @@ def quantile_label(q: float) -> str:
     return f"q{round(q * 100):02d}"
 
 
+def _received(units: Sequence[Sequence[Sequence[object]]]) -> dict[str, np.ndarray]:
+    """People received per party, unit by unit (a unit: a list of transfer lines)."""
+    received: dict[str, np.ndarray] = {}
+    for i, lines in enumerate(units):
+        for holder, _nat, dest, k in lines:
+            if dest == holder:
+                continue
+            arr = received.setdefault(str(dest), np.zeros(len(units)))
+            arr[i] += float(k)  # type: ignore[arg-type]
+    return received
+
+
 @dataclass(frozen=True)
 class DealHistory:
-    """The executed deals of one run: their days and how many each party received."""
+    """The executed deals of one run: their days and how many each party received, deal by
+    deal, and the same stage by stage (a deal carried out at once is one stage)."""
 
     days: np.ndarray
     received: dict[str, np.ndarray]
+    stage_days: np.ndarray
+    stage_received: dict[str, np.ndarray]
 
     @classmethod
     def of(cls, res: RunResult) -> DealHistory:
         executed = [d for d in res.deals if d.get("outcome") == "executed"]
         executed.sort(key=lambda d: d["day"])
         days = np.array([d["day"] for d in executed], dtype=float)
-        received: dict[str, np.ndarray] = {}
-        for i, deal in enumerate(executed):
-            for holder, _nat, dest, k in deal.get("transfers", ()):
-                if dest == holder:
-                    continue
-                arr = received.setdefault(dest, np.zeros(len(executed)))
-                arr[i] += k
-        return cls(days, received)
+        stages = sorted(
+            (stage for d in executed for stage in d.get("stages", [(d["day"], d["transfers"])])),
+            key=lambda s: s[0],
+        )
+        return cls(
+            days,
+            _received([d.get("transfers", ()) for d in executed]),
+            np.array([day for day, _ in stages], dtype=float),
+            _received([lines for _, lines in stages]),
+        )
 
     def to(self, party: str | None) -> np.ndarray:
         if party is None:
             return np.zeros(len(self.days))
         return self.received.get(party, np.zeros(len(self.days)))
 
+    def stages_to(self, party: str | None) -> np.ndarray:
+        if party is None:
+            return np.zeros(len(self.stage_days))
+        return self.stage_received.get(party, np.zeros(len(self.stage_days)))
 
-def by_end_of(hist: DealHistory, days: np.ndarray) -> np.ndarray:
-    """How many deals happened by the end of each whole day in ``days`` (a deal at time
-    311.4 is on day 311, and a total reported on a date includes that date's deals)."""
-    return np.searchsorted(hist.days, np.floor(days) + 1.0, side="left")
+
+def by_end_of(times: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """How many of the sorted ``times`` fall by the end of each whole day in ``days`` (a deal
+    at time 311.4 is on day 311, and a total reported on a date includes that date's deals)."""
+    return np.searchsorted(times, np.floor(days) + 1.0, side="left")
+
+
+def _cumulative(target: Target, hist: DealHistory, days: np.ndarray) -> np.ndarray:
+    if target.kind == "cumulative_deals":
+        return by_end_of(hist.days, days).astype(float)
+    if target.kind == "cumulative_stages":
+        return by_end_of(hist.stage_days, days).astype(float)
+    total = np.concatenate([[0.0], np.cumsum(hist.stages_to(target.party))])
+    return total[by_end_of(hist.stage_days, days)]
 
 
 def target_statistics(target: Target, hist: DealHistory) -> np.ndarray:
     """The target's statistics for one run (NaN where the run has too few deals)."""
-    days = np.asarray(target.days, dtype=float)
-    if target.kind == "cumulative_deals":
-        return by_end_of(hist, days).astype(float)
-    if target.kind == "cumulative_returned":
-        total = np.concatenate([[0.0], np.cumsum(hist.to(target.party))])
-        return total[by_end_of(hist, days)]
+    if target.cumulative:
+        return _cumulative(target, hist, np.asarray(target.days, dtype=float))
     sample = target_sample(target, hist)
     if len(sample) == 0:
         return np.full(len(target.quantiles), np.nan)
@@ -154,8 +186,4 @@ def run_statistics(res: RunResult, targets: Sequence[Target]) -> np.ndarray:
 
 def cumulative_curve(target: Target, hist: DealHistory, grid: np.ndarray) -> np.ndarray:
     """A cumulative target's value on every day of ``grid`` (for plotting bands)."""
-    idx = by_end_of(hist, grid)
-    if target.kind == "cumulative_deals":
-        return idx.astype(float)
-    total = np.concatenate([[0.0], np.cumsum(hist.to(target.party))])
-    return total[idx]
+    return _cumulative(target, hist, grid)

@@ -98,6 +98,8 @@ def _event_text(kind: str, d: dict[str, Any]) -> str:
         return f"deal #{d['deal']} collapses before execution"
     if kind == "executed":
         return f"deal #{d['deal']} executed: {_who(d['transfers'])}"
+    if kind == "stage":
+        return f"deal #{d['deal']} stage {d['stage']} of {d['of']}: {_who(d['transfers'])}"
     if kind == "breakdown":
         return f"talks #{tk} break down"
     if kind == "deadline":

@@ -31,6 +31,8 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("captivity.preference_drift: PreferenceDrift", schema.PreferenceDrift),
     ("intermediaries[]: Intermediary", schema.Intermediary),
     ("negotiation: Negotiation", schema.Negotiation),
+    ("negotiation.stages: Stages", schema.Stages),
+    ("negotiation.collapse_by_size[]: SizeRisk", schema.SizeRisk),
     ("timeline[]: TimelineChange", schema.TimelineChange),
     ("formats[]: Format", formats.Format),
     ("formats[].states[]: FormatState", formats.FormatState),

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BeforeValidator,
@@ -156,6 +156,52 @@ class Intermediary(Model):
     guarantee: bool = Field(False, description="guarantees execution (collapse less likely)")
 
 
+class Stages(Model):
+    """Large deals carried out in stages days apart, each a slice by count or by category."""
+
+    min_size: int = Field(
+        1, ge=1, le=10_000_000, description="deals moving at least this many people are staged"
+    )
+    count: Dist = Field(
+        default_factory=lambda: Fixed(dist="fixed", value=3.0),
+        description="number of stages (rounded; at least 1, at most the people moved)",
+    )
+    gap: Dist = Field(
+        default_factory=lambda: Fixed(dist="fixed", value=1.0), description="days between stages"
+    )
+    by: Literal["count", "category"] = Field(
+        "count",
+        description="slices of equal counts, or one category after another (see `order`)",
+    )
+    order: list[str] = Field(
+        default_factory=list,
+        description="by category: categories in the order they go (`wounded` names the wounded); "
+        "others last",
+    )
+    slip: Share = Field(0.0, description="probability a stage slips (is late by `slip_delay`)")
+    slip_delay: Dist = Field(
+        default_factory=lambda: Fixed(dist="fixed", value=2.0),
+        description="days a slipping stage is late",
+    )
+    cancel: Share = Field(
+        0.0, description="probability the rest of the deal is cancelled after each stage"
+    )
+
+
+class SizeRisk(Model):
+    """The collapse probability of deals moving at least `at_least` people."""
+
+    at_least: int = Field(ge=1, le=10_000_000, description="people moved by the deal")
+    collapse: Share = Field(description="probability it collapses before the handover")
+
+
+DealKind = Literal["exchange", "release", "asylum"]
+
+
+def _asylum_without_risk() -> dict[DealKind, float]:
+    return {"asylum": 0.0}
+
+
 class Negotiation(Model):
     """Protocol settings shared by all talks."""
 
@@ -177,6 +223,19 @@ class Negotiation(Model):
     )
     collapse: Share = Field(
         0.05, description="probability an agreed deal collapses before handover"
+    )
+    collapse_by_size: list[SizeRisk] = Field(
+        default_factory=list,
+        description="collapse probability by deal size (the largest `at_least` met applies)",
+    )
+    collapse_by_kind: dict[DealKind, Share] = Field(
+        default_factory=_asylum_without_risk,
+        description="collapse probability by kind of deal, over size and `collapse`: exchange "
+        "(both ways), release (one way), asylum (only handovers to a third party; default 0: "
+        "ASSUMPTION that a one-person asylum transfer does not carry a swap's risk)",
+    )
+    stages: Stages | None = Field(
+        None, description="carry large deals out in stages (default: all at once)"
     )
     guarantee_factor: Share = Field(
         0.25, description="collapse probability is multiplied by this under a guarantor"

@@ -181,6 +181,26 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
             "breakdown_risk": draw(st.floats(0.0, 0.3)),
             "preparation": {"dist": "exponential", "mean": draw(st.floats(0.5, 10.0))},
             "max_deal_size": draw(st.one_of(st.none(), st.just({"dist": "fixed", "value": 5}))),
+            "stages": draw(
+                st.one_of(
+                    st.none(),
+                    st.fixed_dictionaries(
+                        {
+                            "min_size": st.integers(1, 20),
+                            "count": st.builds(
+                                lambda v: {"dist": "fixed", "value": v}, st.integers(1, 4)
+                            ),
+                            "gap": st.builds(
+                                lambda m: {"dist": "exponential", "mean": m}, st.floats(0.1, 5)
+                            ),
+                            "by": st.sampled_from(["count", "category"]),
+                            "order": st.just(["wounded"]),
+                            "slip": st.floats(0.0, 1.0),
+                            "cancel": st.floats(0.0, 0.5),
+                        }
+                    ),
+                )
+            ),
         },
         "timeline": timeline,
         "formats": formats,
@@ -211,20 +231,25 @@ def check_fates_against_first_exit(res: RunResult, scn: Scenario) -> None:
     assert set(expected[by_exo | by_deal].tolist()) <= {REPATRIATED, RESETTLED}
     assert np.array_equal(p["fate"][present], expected), "a fate is not that of the first exit"
     # the event log: each executed deal moved exactly the prisoners marked with its id, at its
-    # time, in the numbers it records per (holder, nationality, destination)
+    # time (a staged deal: at each stage's time), in the numbers it records per (holder,
+    # nationality, destination)
     dealt = np.flatnonzero(present)[by_deal]
     executed = [(t, d) for t, kind, d in res.events if kind == "executed"]
     assert sum(n for _, d in executed for *_, n in d["transfers"]) == len(dealt)
+    stages = [(t, d) for t, kind, d in res.events if kind == "stage"]
+    staged = {d["deal"] for _, d in stages}
+    units = stages + [(t, d) for t, d in executed if d["deal"] not in staged]
     index = {pid: i for i, pid in enumerate(scn.party_ids)}
-    for t, d in executed:
-        rows = dealt[p["deal_id"][dealt] == d["deal"]]
-        assert np.all(p["t_deal"][rows] == t), d
+    for t, d in units:
+        rows = dealt[(p["deal_id"][dealt] == d["deal"]) & (p["t_deal"][dealt] == t)]
         counts: dict[tuple[int, int, int], int] = {}
         for holder, nat, dest, n in d["transfers"]:
             key = (index[holder], index[nat], index[dest])
             counts[key] = counts.get(key, 0) + n
+        counts = {k: n for k, n in counts.items() if n}
         marked = zip(p["holder"][rows], p["nat"][rows], p["dest"][rows], strict=True)
         assert Counter((int(h), int(q), int(to)) for h, q, to in marked) == Counter(counts), d
+    assert sum(n for _, d in units for *_, n in d["transfers"]) == len(dealt)
 
 
 @SETTINGS

@@ -70,6 +70,9 @@ RUNS_EXTRA = [
     "breakdowns",
     "deadlines",
     "rounds_lost",
+    "stages",
+    "stages_slipped",
+    "deals_cut_short",
 ]
 SUMMARY_COLUMNS = ["metric", "mean", "sd", "ci_low", "ci_high", "p05", "p50", "p95", "n"]
 PARTY_COLUMNS = [
