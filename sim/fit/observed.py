@@ -8,7 +8,7 @@ distributions, restricted to a window (``from``/``to``)::
     name: ua_ru_record_2022_2024
     targets:
       - id: returned                 # letters, digits, _ and -
-        kind: cumulative_returned    # cumulative_returned | cumulative_deals | sizes | gaps
+        kind: cumulative_returned    # cumulative_returned | _deals | _stages | sizes | gaps
         party: ukraine               # returned to whom (cumulative_returned, sizes)
         csv: data/ua_ru_cumulative.csv
         date: date                   # column names; defaults date / value

@@ -37,10 +37,14 @@ MAX_CHECKED = 512  # combinations of phase and format states validated at load t
 States = tuple[int, ...]
 
 
-@dataclass
+@dataclass(eq=False)
 class PhaseBook:
     """The raw data of each timeline phase (phase 0 is the scenario as written) and the
-    formats whose states are laid over it; validated scenarios are cached by (phase, states)."""
+    formats whose states are laid over it; validated scenarios are cached by (phase, states).
+
+    Two books are equal when their phases are: the same days and notes, and equal validated
+    scenarios after each timeline change (the raw data may be written differently, e.g. with
+    or without defaults, and the caches may hold different variants)."""
 
     days: list[float]  # day each phase starts (days[0] == 0)
     notes: list[str]  # the timeline note of each phase ("" for phase 0)
@@ -51,6 +55,15 @@ class PhaseBook:
     @property
     def initial(self) -> States:
         return tuple(f.state_index(f.initial) for f in self.formats)
+
+    def _phases(self) -> list[Scenario | None]:
+        return [self.cache.get((p, self.initial)) for p in range(1, len(self.days))]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PhaseBook):
+            return NotImplemented
+        same = (self.days, self.notes, self.formats) == (other.days, other.notes, other.formats)
+        return same and self._phases() == other._phases()
 
 
 def _refuse_fixed(key: str) -> None:
