@@ -233,6 +233,8 @@ def main() -> None:
     print(f"NIS casualties as share of ~11,000 deployed: {3000 / 11000:.3f}")
     print(f"killed share of NIS casualties: {300 / 3000:.3f}")
 
+    seed_stocks()
+
     # contrast cases
     print("\nOTHER EXCHANGES")
     for r in read("other_exchanges.csv"):
@@ -241,6 +243,51 @@ def main() -> None:
             f"  {r['date']} {r['conflict']}: {r['side_a']} {a} / {r['side_b']} {b} "
             f"ratio {a / b:.1f}:1 captivity={r['captivity_days'] or '-'}"
         )
+
+
+# the seed date, and the capture rates of scenarios/ua_ru_2022_2024.yaml used to carry the June
+# 2024 stocks forward to it (people per day: incidents per day x mean batch 5)
+SEED_DATE = date(2025, 1, 13)
+CLAIM_DATE = date(2024, 6, 1)  # Putin's early-June 2024 claims [HO 2024-06-01]
+KURSK = (date(2024, 8, 6), date(2024, 8, 16))  # the incursion's first 10 days [HO 2024-08-21]
+UA_TAKEN_PER_DAY = 10.0  # ua_by_russia from 2024-01-01: 2.0 x 5 (ASSUMPTION there)
+RU_TAKEN_PER_DAY = (4.35, 6.0)  # ru_by_ukraine before / after the Kursk wave: 0.87 x 5, 1.2 x 5
+
+
+def seed_stocks() -> None:
+    """Prisoners each side held on 2025-01-13, from what was known then: the June 2024
+    claims, less everyone returned in the exchanges since, plus captures since (the Kursk
+    wave's 300 from its row, the rest at the 2022-2024 scenario's rates). Deaths in custody
+    are not subtracted (about 2% over these seven months at that scenario's hazards)."""
+    print("\nSTOCKS AT THE SEED DATE (scenarios/kursk_2025.yaml holdings)")
+    held = {(r["holder"], r["date"]): int(r["held_count"]) for r in read("ua_ru_holdings.csv")}
+    ua0, ru0 = held[("Russia", "2024-06-01")], held[("Ukraine", "2024-06-01")]
+    back_ua = back_ru = 0
+    for r in read("ua_ru_exchanges.csv"):
+        day = date.fromisoformat(r["date"])
+        if not (CLAIM_DATE < day <= SEED_DATE) or r["kind"] == "bodies":
+            continue
+        ua, ru = num(r["returned_to_ukraine"]), num(r["returned_to_russia"])
+        ru_text = str(ru) if ru is not None else f"{ua} (not reported: taken as N-for-N)"
+        print(f"  {r['date']} returned to Ukraine {ua}, to Russia {ru_text}")
+        back_ua += ua or 0
+        back_ru += ru if ru is not None else ua or 0
+    days = (SEED_DATE - CLAIM_DATE).days
+    taken_ua = UA_TAKEN_PER_DAY * days
+    before = (KURSK[0] - CLAIM_DATE).days
+    after = (SEED_DATE - KURSK[1]).days
+    kursk = held[("Ukraine", "2024-08-21")]
+    taken_ru = RU_TAKEN_PER_DAY[0] * before + kursk + RU_TAKEN_PER_DAY[1] * after
+    print(f"  {days} days from {CLAIM_DATE} to {SEED_DATE}")
+    print(
+        f"  Russia holds Ukrainians: {ua0} - {back_ua} returned + {taken_ua:.0f} taken "
+        f"({UA_TAKEN_PER_DAY:g}/day) = {ua0 - back_ua + taken_ua:.0f}"
+    )
+    print(
+        f"  Ukraine holds Russians: {ru0} - {back_ru} returned + {taken_ru:.0f} taken "
+        f"({RU_TAKEN_PER_DAY[0]:g}/day x {before} d + {kursk} in Kursk + "
+        f"{RU_TAKEN_PER_DAY[1]:g}/day x {after} d) = {ru0 - back_ru + taken_ru:.0f}"
+    )
 
 
 if __name__ == "__main__":

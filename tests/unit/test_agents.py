@@ -268,7 +268,10 @@ def test_unacknowledged_nationality_refuses_three_party_deal(kursk_scenario: Sce
 
 
 def test_three_party_deal_happens_once_acknowledged(kursk_path: Path) -> None:
-    scn = load_scenario(kursk_path, ["parties.russia.acknowledges.dprk=true"])
+    # Russia and North Korea both deny the troops on the seed date (issue 10 §4): both must
+    # acknowledge them before a three-way deal can happen
+    ack = ["parties.russia.acknowledges.dprk=true", "parties.dprk.acknowledges.dprk=true"]
+    scn = load_scenario(kursk_path, ack)
     batch = run_replications(scn, 1, 20, keep_events=True)
     three = 0
     for r in batch.runs:

@@ -198,7 +198,8 @@ def test_fates_table_and_summary() -> None:
 
 
 def test_on_real_runs_agrees_with_the_prisoner_table(kursk_path: Path) -> None:
-    scn = load_scenario(kursk_path, ["parties.russia.acknowledges.dprk=true"])
+    ack = ["parties.russia.acknowledges.dprk=true", "parties.dprk.acknowledges.dprk=true"]
+    scn = load_scenario(kursk_path, ack)
     batch = run_replications(scn, 2025, 4, keep_events=True, keep_prisoners=True)
     ids = scn.party_ids
     dprk, sk = ids.index("dprk"), ids.index("south_korea")

@@ -253,7 +253,7 @@ def test_a_problem_elsewhere_is_reported_without_a_meaningless_line(kursk: Scena
     assert ours.value.line is None
     assert str(ours.value) == (
         "kursk_2025: parties.russia.allies: party 'dprk' is not defined; parties are: ukraine, "
-        "russia, north_korea, south_korea (and 5 more problem(s))"
+        "russia, north_korea, south_korea (and 6 more problem(s))"
     )
     with pytest.raises(ScenarioError) as theirs:
         load_scenario(KURSK, ["parties.dprk.id=north_korea"])
