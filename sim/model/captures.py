@@ -48,6 +48,7 @@ def person_block(
     holder: str,
     nationality: str,
     wounded_share: float,
+    young_share: float,
     categories: dict[str, float],
     preferences: dict[str, float],
     drift: PreferenceDrift | None,
@@ -59,6 +60,8 @@ def person_block(
     severe = wounded & (rng_people.random(n) < cap.severe_share)
     cat = _categorical(rng_people, categories, n, table)
     pref0 = _prefs(rng_people, preferences, n, party_index)
+    # drawn only where asked for, so that scenarios without ages keep their random streams
+    young = rng_people.random(n) < young_share if young_share > 0 else np.zeros(n, dtype=bool)
     # captivity draws on their own stream: changing hazards never shifts who is captured
     death_e = rng_captivity.standard_exponential(n)
     drift_e = rng_captivity.standard_exponential(n)
@@ -73,6 +76,7 @@ def person_block(
         "t_cap": t_cap,
         "wounded": wounded,
         "severe": severe,
+        "young": young,
         "cat": cat,
         "pref0": pref0,
         "pref1": pref1,
@@ -105,6 +109,7 @@ def holding_block(
         holder=h.holder,
         nationality=h.nationality,
         wounded_share=h.wounded_share,
+        young_share=h.young_share,
         categories=h.categories,
         preferences=h.preferences,
         drift=h.preference_drift,
@@ -160,6 +165,7 @@ def stream_block(
         holder=stream.captor,
         nationality=stream.nationality,
         wounded_share=stream.wounded_share,
+        young_share=stream.young_share,
         categories=stream.categories,
         preferences=stream.preferences,
         drift=stream.preference_drift,

@@ -14,6 +14,7 @@ from sim.model.negotiation import (
 )
 from sim.model.prisoners import REPATRIATED, RESETTLED, RETURN
 from sim.model.staging import category_rank, collapse_risk, deal_kind, stage_count, stage_quota
+from sim.model.tradeable import on_agenda
 from sim.model.world import Proc, Talks, World
 
 
@@ -25,6 +26,7 @@ def execute(sim: World, deal_id: int, tk: Talks, transfers: dict[Transfer, int])
     env = sim.env
     scn = sim.scn
     agreed = env.now
+    only = tuple(scn.negotiation.agenda_only)  # a deal by category keeps the agreed categories
     yield env.timeout(sim.draw("negotiation:preparation", scn.negotiation.preparation))
     for tr, n in transfers.items():
         sim.reserved[tr] -= n
@@ -65,7 +67,8 @@ def execute(sim: World, deal_id: int, tk: Talks, transfers: dict[Transfer, int])
                 sim.counters["stages_slipped"] += 1
                 yield env.timeout(sim.draw("negotiation:stage_slip", plan.slip_delay))
         quota = {tr: stage_quota(n, k - i) for tr, n in left.items()}
-        counts = _hand_over_stage(sim, tk, deal_id, quota, plan.order if k > 1 and plan else None)
+        order = plan.order if k > 1 and plan else None
+        counts = _hand_over_stage(sim, tk, deal_id, quota, order, only)
         lines = []
         for tr, n in counts.items():
             left[tr] -= n
@@ -103,6 +106,7 @@ def _hand_over_stage(
     deal_id: int,
     quota: dict[Transfer, int],
     order: list[str] | None,
+    only: tuple[str, ...] = (),
 ) -> dict[Transfer, int]:
     """Hand over up to ``quota`` per transfer line now (balanced for one-for-one parties);
     ``order`` sorts each line's prisoners by category first. Returns the counts moved."""
@@ -110,13 +114,11 @@ def _hand_over_stage(
     eligible: dict[Transfer, np.ndarray] = {}
     used: set[int] = set()  # one prisoner, one transfer (a group can feed two transfers)
     for tr in lines:
-        rows = eligible_prisoners(sim, tr)
+        rows = eligible_prisoners(sim, tr, only)
         if used:
             rows = rows[~np.isin(rows, list(used))]
         if order:
-            c = sim.table.cols
-            rank = category_rank(order, sim.table.categories, c["cat"][rows], c["wounded"][rows])
-            rows = rows[np.argsort(rank, kind="stable")]
+            rows = rows[np.argsort(category_rank(order, sim.table, rows), kind="stable")]
         rows = rows[: quota[tr]]
         if sum(1 for other in lines if (other.holder, other.nat) == (tr.holder, tr.nat)) > 1:
             used.update(rows.tolist())
@@ -126,9 +128,10 @@ def _hand_over_stage(
     return {tr: hand_over(sim, tr, eligible[tr][: counts[tr]], deal_id) for tr in lines}
 
 
-def eligible_prisoners(sim: World, tr: Transfer) -> np.ndarray:
-    """Row indices of prisoners who could move by ``tr`` now, in handover order: wounded first
-    if either side insists, then the longest held."""
+def eligible_prisoners(sim: World, tr: Transfer, only: tuple[str, ...] = ()) -> np.ndarray:
+    """Row indices of prisoners who could move by ``tr`` now (of the agreed categories, when
+    the deal was defined by category), in handover order: wounded first if either side
+    insists, then the longest held."""
     t = sim.env.now
     tab = sim.table
     c = tab.cols
@@ -142,6 +145,8 @@ def eligible_prisoners(sim: World, tr: Transfer) -> np.ndarray:
             idx = idx[pref == 2 + tr.dest]
         elif sim.flags_honours[tr.holder]:
             idx = idx[pref == RETURN]
+    if only:
+        idx = idx[on_agenda(tab, idx, only)]
     parties = sim.scn.parties
     if parties[tr.holder].norms.wounded_first or parties[tr.dest].norms.wounded_first:
         idx = idx[np.argsort(~c["wounded"][idx], kind="stable")]

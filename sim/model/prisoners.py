@@ -49,6 +49,7 @@ COLUMNS: dict[str, type] = {
     "t_cap": np.float64,
     "wounded": np.bool_,
     "severe": np.bool_,
+    "young": np.bool_,  # under 25 (agendas by age)
     "cat": np.int16,
     "pref0": np.int16,
     "pref1": np.int16,

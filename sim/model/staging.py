@@ -29,6 +29,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from sim.model.negotiation import Transfer
+from sim.model.prisoners import PrisonerTable
+from sim.model.tradeable import on_agenda
 from sim.scenario.schema import Negotiation
 
 
@@ -63,16 +65,11 @@ def stage_quota(left: int, stages_left: int) -> int:
     return math.ceil(left / stages_left) if stages_left > 0 else left
 
 
-def category_rank(
-    order: Sequence[str], categories: Sequence[str], cat: np.ndarray, wounded: np.ndarray
-) -> np.ndarray:
-    """Rank of each prisoner in ``order`` (``wounded`` names the wounded; the first entry a
-    prisoner matches counts); prisoners matching none come last."""
-    rank = np.full(len(cat), len(order), dtype=np.int64)
+def category_rank(order: Sequence[str], table: PrisonerTable, rows: np.ndarray) -> np.ndarray:
+    """Rank of each of ``rows`` in ``order`` (names as in agendas by category: ``wounded``,
+    ``severely_wounded``, ``young`` or a category; the first entry a prisoner matches counts);
+    prisoners matching none come last."""
+    rank = np.full(len(rows), len(order), dtype=np.int64)
     for j in range(len(order) - 1, -1, -1):
-        name = order[j]
-        if name == "wounded":
-            rank[wounded] = j
-        elif name in categories:
-            rank[cat == categories.index(name)] = j
+        rank[on_agenda(table, rows, [order[j]])] = j
     return rank

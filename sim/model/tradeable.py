@@ -8,13 +8,35 @@ parties ask the same question at the same instant.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from sim.model.negotiation import (
     Transfer,
 )
-from sim.model.prisoners import RETURN
+from sim.model.prisoners import RETURN, PrisonerTable
 from sim.model.world import World
+
+
+def on_agenda(table: PrisonerTable, rows: np.ndarray, only: Sequence[str]) -> np.ndarray:
+    """Which of ``rows`` an agenda defined by category covers: prisoners who are any of
+    ``only`` (``wounded``, ``severely_wounded``, ``young``, or a category name); everyone
+    when ``only`` is empty."""
+    c = table.cols
+    if not only:
+        return np.ones(len(rows), dtype=bool)
+    mask = np.zeros(len(rows), dtype=bool)
+    for name in only:
+        if name == "wounded":
+            mask |= c["wounded"][rows]
+        elif name == "severely_wounded":
+            mask |= c["severe"][rows]
+        elif name == "young":
+            mask |= c["young"][rows]
+        elif name in table.categories:
+            mask |= c["cat"][rows] == table.categories.index(name)
+    return mask
 
 
 def held_transfers(sim: World, t: float) -> dict[Transfer, int]:
@@ -28,8 +50,9 @@ def held_transfers(sim: World, t: float) -> dict[Transfer, int]:
     n = sim.n_parties
     out: dict[Transfer, int] = {}
     mixed: list[np.ndarray] = []
+    only = sim.scn.negotiation.agenda_only
     for k, group in tab.groups.items():
-        if group.simple:  # everyone wants to go home: count from the index
+        if group.simple and not only:  # everyone wants to go home: count from the index
             held = group.held(t)
             if held > 0:
                 h, na = divmod(k, n)
@@ -37,6 +60,8 @@ def held_transfers(sim: World, t: float) -> dict[Transfer, int]:
         else:
             mixed.append(group.held_rows(t, c["t_out"]))
     rows = np.concatenate(mixed) if mixed else np.empty(0, dtype=np.int64)
+    if only:
+        rows = rows[on_agenda(tab, rows, only)]
     if len(rows):
         holder = c["holder"][rows]
         pref = np.where(c["t_drift"][rows] <= t, c["pref1"][rows], c["pref0"][rows])

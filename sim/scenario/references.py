@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from sim.scenario.paths import PathT
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import AGENDA_FLAGS, Scenario
 
 
 def check_references(scn: Scenario) -> list[tuple[PathT, str]]:
@@ -124,7 +124,24 @@ def check_references(scn: Scenario) -> list[tuple[PathT, str]]:
     if scn.horizon <= 0:
         problems.append((("horizon",), "expected a horizon after the start date"))
     problems += format_problems(scn)
+    problems += agenda_problems(scn)
     return problems
+
+
+def agenda_problems(scn: Scenario) -> list[tuple[PathT, str]]:
+    """An agenda by category must name prisoners who can exist: an attribute or a category
+    some holding or capture stream has."""
+    categories = {c for h in scn.holdings for c in h.categories}
+    categories |= {c for s in scn.capture_streams for c in s.categories}
+    known = [*AGENDA_FLAGS, *sorted(categories)]
+    return [
+        (
+            ("negotiation", "agenda_only"),
+            f"no prisoner can be {name!r}; expected one of: {', '.join(known)}",
+        )
+        for name in scn.negotiation.agenda_only
+        if name not in known
+    ]
 
 
 def format_problems(scn: Scenario) -> list[tuple[PathT, str]]:

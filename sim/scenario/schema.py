@@ -52,6 +52,7 @@ class Holding(Model):
     count: int = Field(ge=0, le=2_000_000, description="how many")
     captured: Day = Field(0.0, description="day (or date) they were captured; may be before start")
     wounded_share: Share = Field(0.0, description="share wounded")
+    young_share: Share = Field(0.0, description="share under 25 (for agendas by age)")
     categories: dict[str, Annotated[float, Field(ge=0)]] = Field(
         default_factory=lambda: {"soldier": 1.0}, description="category -> share (sum 1)"
     )
@@ -90,6 +91,7 @@ class CaptureStream(Model):
         description="people per incident (rounded, at least 1)",
     )
     wounded_share: Share = Field(0.0, description="share of captives who are wounded")
+    young_share: Share = Field(0.0, description="share of captives under 25")
     categories: dict[str, Annotated[float, Field(ge=0)]] = Field(
         default_factory=lambda: {"soldier": 1.0}, description="category -> share (sum 1)"
     )
@@ -156,6 +158,10 @@ class Intermediary(Model):
     guarantee: bool = Field(False, description="guarantees execution (collapse less likely)")
 
 
+# prisoner attributes an agenda by category can name, besides the categories themselves
+AGENDA_FLAGS = ("wounded", "severely_wounded", "young")
+
+
 class Stages(Model):
     """Large deals carried out in stages days apart, each a slice by count or by category."""
 
@@ -175,8 +181,8 @@ class Stages(Model):
     )
     order: list[str] = Field(
         default_factory=list,
-        description="by category: categories in the order they go (`wounded` names the wounded); "
-        "others last",
+        description="by category: who goes first, in order (wounded, severely_wounded, young, or "
+        "a category); others last",
     )
     slip: Share = Field(0.0, description="probability a stage slips (is late by `slip_delay`)")
     slip_delay: Dist = Field(
@@ -236,6 +242,12 @@ class Negotiation(Model):
     )
     stages: Stages | None = Field(
         None, description="carry large deals out in stages (default: all at once)"
+    )
+    agenda_only: list[str] = Field(
+        default_factory=list,
+        description="deals defined by category: only prisoners who are any of these (wounded, "
+        "severely_wounded, young, or a category such as civilian) are on the agenda "
+        "(default: everyone); with norms.all_for_all, all of them",
     )
     guarantee_factor: Share = Field(
         0.25, description="collapse probability is multiplied by this under a guarantor"

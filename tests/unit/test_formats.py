@@ -249,3 +249,74 @@ def test_bad_transitions_are_one_clear_error(transitions: str, expected: str) ->
     )
     assert expected in str(exc)
     assert str(exc).startswith("f.yaml:1") and "formats" in str(exc)
+
+
+# --------------------------------------------------------------------------- acknowledgement
+ACK = """\
+name: ack
+start_date: 2025-01-01
+horizon: 300
+seed: 4
+parties:
+  - id: a
+    direct_channels: [b]
+    initiative: {{dist: exponential, mean: 5}}
+    strategy: conceder
+    reservation: 0.0
+    norms: {{one_for_one: true}}
+  - id: b
+    allies: [c]
+    values: {{own: 1.0, ally: 1.0}}
+    acknowledges: {{c: false}}
+    initiative: null
+    strategy: conceder
+    reservation: 0.0
+    norms: {{one_for_one: true}}
+  - id: c
+    initiative: null
+    strategy: conceder
+    reservation: 0.0
+holdings:
+  - {{holder: a, nationality: c, count: 50}}
+  - {{holder: b, nationality: a, count: 50}}
+intermediaries:
+  - {{id: m, connects: [a, b, c], capacity: 5}}
+negotiation:
+  collapse: 0.0
+  cooldown: {{dist: fixed, value: 5}}
+formats:
+  - id: ack
+    initial: denied
+    states:
+      - id: denied
+      - id: acknowledged
+        set: {{parties.b.acknowledges.c: true}}
+    transitions:
+      - {trigger}
+"""
+
+
+@pytest.mark.parametrize(
+    "trigger",
+    [
+        "{from: denied, to: acknowledged, at: 2025-04-11}",  # a dated event: day 100
+        "{from: denied, to: acknowledged, hazard: 0.01}",  # a hazard
+    ],
+)
+def test_acknowledgement_that_changes_lets_deals_happen_after_it(trigger: str) -> None:
+    """Party b does not acknowledge its ally c's soldiers, so talks over them are refused;
+    once the format enters `acknowledged` (on a date, or by a hazard), deals follow."""
+    scn = loads_scenario(ACK.format(trigger=trigger))
+    seen_refused = seen_deal = 0
+    for r in range(6):
+        res = Simulation(scn, 2, r).run()
+        acked = [t for t, k, d in res.events if k == "format" and d["entered"] == "acknowledged"]
+        opened = {d["talks"]: t for t, k, d in res.events if k == "open"}
+        refused = [opened[d["talks"]] for _, k, d in res.events if k == "refused"]
+        executed = [d for d in res.deals if d["outcome"] == "executed"]
+        since = acked[0] if acked else float("inf")
+        assert all(t < since for t in refused)  # only talks opened before it are refused
+        assert all(d["agreed"] >= since for d in executed)  # deals only after it
+        seen_refused += len(refused)
+        seen_deal += len(executed)
+    assert seen_refused > 0 and seen_deal > 0

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from sim.model.negotiation import Transfer
+from sim.model.prisoners import PrisonerTable
 from sim.model.simulation import Simulation
 from sim.model.staging import (
     category_rank,
@@ -106,10 +107,20 @@ def test_stage_quotas_share_what_is_left_evenly() -> None:
 
 
 def test_category_rank_follows_the_order_and_puts_others_last() -> None:
-    cats = ["soldier", "officer", "civilian"]
-    cat = np.array([0, 1, 2, 0, 2])
-    wounded = np.array([False, False, False, True, False])
-    assert category_rank(["civilian", "wounded"], cats, cat, wounded).tolist() == [2, 2, 0, 1, 0]
+    table = PrisonerTable(2)
+    table.categories = ["soldier", "officer", "civilian"]
+    n = 5
+    table.append(
+        {
+            "cat": np.array([0, 1, 2, 0, 2]),
+            "wounded": np.array([False, False, False, True, False]),
+            "young": np.array([False, True, False, False, False]),
+            "t_cap": np.zeros(n),
+        }
+    )
+    rows = np.arange(n)
+    rank = category_rank(["civilian", "wounded", "young"], table, rows)
+    assert rank.tolist() == [3, 2, 0, 1, 0]
 
 
 # --------------------------------------------------------------------------- in a run
