@@ -15,7 +15,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,8 @@ class RunOutput:
     summary: pd.DataFrame
     report: RunReport
     out: Path | None
+    # per negotiating format state (formats.csv): empty when the scenario has no formats
+    formats: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def execution(
@@ -107,6 +109,8 @@ def run(
             for name in ("runs", "parties", "timeseries")
             if (target / f"{name}.csv").exists()
         }
+        if (target / "formats.csv").exists():
+            frames["formats"] = pd.read_csv(target / "formats.csv")
         if "runs" not in frames:  # very large runs: no CSV, read the Parquet parts
             frames["runs"] = pd.read_parquet(target / "runs")
             frames["parties"] = pd.read_parquet(target / "parties")
@@ -117,6 +121,7 @@ def run(
         report.summary,
         report,
         Path(out) if out is not None else None,
+        frames.get("formats", pd.DataFrame()),
     )
 
 

@@ -321,6 +321,9 @@ def timeseries_frame_from_store(
         for qq, row in zip(QUANTILES, q, strict=True):
             data[f"p{round(qq * 100):02d}"] = row
         frames.append(pd.DataFrame(data))
+    if not frames:  # nobody held at any time: the columns, no rows
+        columns = ["day", "date", "series", "holder", "nationality", "mean"]
+        return pd.DataFrame(columns=columns + [f"p{round(qq * 100):02d}" for qq in QUANTILES])
     return pd.concat(frames, ignore_index=True)
 
 

@@ -5,6 +5,7 @@ hold; time and deals per state; errors named by file, line and field."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -320,3 +321,21 @@ def test_acknowledgement_that_changes_lets_deals_happen_after_it(trigger: str) -
         seen_refused += len(refused)
         seen_deal += len(executed)
     assert seen_refused > 0 and seen_deal > 0
+
+
+def test_runs_write_formats_csv_and_the_api_returns_it(tmp_path: Path) -> None:
+    import sim
+
+    text = quiet(TWO_STATE.format(a=0.02, b=0.03), 400)
+    out = sim.run(text, 20, seed=3, workers=1, out=tmp_path / "o")
+    table = out.formats.set_index(["format", "state"])
+    assert list(table.index) == [("track", "closed"), ("track", "open")]
+    assert table["days_per_run"].sum() == pytest.approx(400.0)
+    assert table["share_of_time"].sum() == pytest.approx(1.0)
+    assert (tmp_path / "o" / "formats.csv").exists()
+    manifest = (tmp_path / "o" / "manifest.json").read_text()
+    assert '"formats.csv"' in manifest
+    # the same 20 runs, one by one, give the same means
+    scn = loads_scenario(text)
+    days = [Simulation(scn, 3, r).run().formats["track.open"]["days"] for r in range(20)]
+    assert table.loc[("track", "open"), "days_per_run"] == pytest.approx(np.mean(days))
