@@ -13,6 +13,9 @@ These functions answer such questions from ``RunResult``s of
   survival-style curve (share of runs still without one);
 - ``paired_difference(first_a, first_b, day)``: how much more likely by ``day`` in variant b
   than in a, from runs paired by replication (common random numbers);
+- ``describe_chance(p, low, high, ruled_out)``: such a probability in words: "6.8% [4.9–9.4%]",
+  or, where the scenario's assumptions rule the event out in every run
+  (``sim.results.impossible.impossible``), that no run can have it and why, not "0% [0–0.8%]";
 - ``fates(run, nationality)``: what became of that nationality's prisoners by the horizon
   (sent home by a deal or otherwise, resettled by the holder's asylum or by a deal with a third
   country, died, still held); ``fates_table`` makes one row per run of both, and
@@ -32,6 +35,8 @@ import pandas as pd
 from scipy import stats
 
 from sim.model.records import RunResult
+from sim.results.impossible import Impossible
+from sim.results.impossible import impossible as impossible  # for notebooks, which import this
 
 Event = tuple[float, str, Mapping[str, Any]]
 Method = Literal["wilson", "exact"]
@@ -165,6 +170,24 @@ def share_without(
             "ci_high": 1.0 - by["ci_low"],
         }
     )
+
+
+def percent(x: float) -> str:
+    """A share as the tables write it: one decimal under 10% ("6.8%"), none above ("58%")."""
+    return f"{100 * x:.1f}%" if 0 < x < 0.1 else f"{100 * x:.0f}%"
+
+
+def describe_chance(
+    p: float, ci_low: float, ci_high: float, ruled_out: Impossible | None = None
+) -> str:
+    """A probability estimated from runs, with its interval: "6.8% [4.9–9.4%]". If the
+    scenario's assumptions rule the event out (``impossible``), it is no estimate: "no run can
+    (" + the assumptions + ")". Runs that had it although it is ruled out are an error."""
+    if ruled_out is None:
+        return f"{percent(p)} [{percent(ci_low).rstrip('%')}–{percent(ci_high)}]"
+    if p > 0:
+        raise ValueError(f"{100 * p:g}% of runs had what the scenario rules out: {ruled_out}")
+    return f"no run can ({ruled_out})"
 
 
 def paired_difference(
