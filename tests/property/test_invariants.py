@@ -1,5 +1,6 @@
-"""Invariants over random valid scenarios (hypothesis): conservation at every event, no
-prisoner leaves twice or while not held, time never goes back, same seed → same results."""
+"""Invariants over random valid scenarios (hypothesis): conservation at every event (prisoners,
+neutral custody included, and remains apart), no prisoner leaves twice or while not held, time
+never goes back, same seed → same results."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings, target
 from hypothesis import strategies as st
 
-from sim.model.prisoners import DIED, HELD, REPATRIATED, RESETTLED
+from sim.model.prisoners import DIED, HELD, IN_CUSTODY, REPATRIATED, RESETTLED
 from sim.model.records import RunResult
 from sim.model.simulation import Simulation
 from sim.scenario.loading import loads_scenario
@@ -90,6 +91,7 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
                 "count": draw(st.integers(0, 40)),
                 "captured": draw(st.floats(-100.0, 0.0)),
                 "wounded_share": draw(st.floats(0.0, 1.0)),
+                "young_share": draw(st.floats(0.0, 1.0)),
                 "categories": {"soldier": 0.5, "officer": 0.5},
                 "preferences": prefs(),
             }
@@ -108,6 +110,7 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
                 "rate": phases,
                 "batch": {"dist": "geometric", "mean": draw(st.floats(1.0, 3.0))},
                 "wounded_share": draw(st.floats(0.0, 1.0)),
+                "young_share": draw(st.floats(0.0, 1.0)),
                 "self_destruct": draw(st.floats(0.0, 0.5)),
                 "preferences": prefs(),
             }
@@ -127,9 +130,62 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
             }
         )
     horizon = draw(st.floats(30.0, 250.0))
+    # neutral custody of refusers: after deals or on activation, to a party or an intermediary
+    custody = []
+    for k in range(draw(st.integers(0, 2))):
+        custodian = draw(st.sampled_from(ids + [m["id"] for m in mediators]))
+        keys = ["return", "stay"] + [f"resettle:{pid}" for pid in ids]
+        chosen = draw(st.lists(st.sampled_from(keys), min_size=1, max_size=3, unique=True))
+        w = [draw(st.integers(1, 5)) for _ in chosen]
+        custody.append(
+            {
+                "id": f"c{k}",
+                "custodian": custodian,
+                "holders": draw(
+                    st.lists(st.sampled_from([x for x in ids if x != custodian]), unique=True)
+                ),
+                "on": draw(st.sampled_from(["deal", "activation"])),
+                "active": draw(st.booleans()),
+                "delay": {"dist": "exponential", "mean": draw(st.floats(0.1, 20.0))},
+                "explanation": {"dist": "exponential", "mean": draw(st.floats(1.0, 90.0))},
+                "choices": {c: x / sum(w) for c, x in zip(chosen, w, strict=True)},
+                "death_hazard": draw(st.floats(0.0, 0.05)),
+            }
+        )
+    # stocks of remains, handed over with deals and in repatriations of their own
+    remains = []
+    for k in range(draw(st.integers(0, 2))):
+        h, nat = pair()
+        remains.append(
+            {
+                "id": f"r{k}",
+                "holder": h,
+                "nationality": nat,
+                "initial": draw(st.integers(0, 50)),
+                "added": draw(st.floats(0.0, 2.0)),
+                "with_deals": draw(st.floats(0.0, 1.0)),
+                "returns": draw(
+                    st.one_of(
+                        st.none(),
+                        st.fixed_dictionaries(
+                            {
+                                "at": st.lists(st.floats(0.0, horizon), max_size=2),
+                                "rate": st.floats(0.0, 0.1),
+                                "share": st.floats(0.0, 1.0),
+                            }
+                        ),
+                    )
+                ),
+            }
+        )
 
     def change() -> dict[str, Any]:
-        choice = draw(st.sampled_from(["hazard", "frozen", "rate", "asylum", "strategy"]))
+        kinds = ["hazard", "frozen", "rate", "asylum", "strategy", "custody", "remains"]
+        choice = draw(st.sampled_from(kinds))
+        if choice == "custody" and custody:
+            return {f"custody.{custody[0]['id']}.active": draw(st.booleans())}
+        if choice == "remains" and remains:
+            return {f"remains.{remains[0]['id']}.added": draw(st.floats(0.0, 3.0))}
         if choice == "hazard":
             return {"captivity.death_hazard.healthy": draw(st.floats(0.0, 0.05))}
         if choice == "frozen":
@@ -181,6 +237,9 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
             "breakdown_risk": draw(st.floats(0.0, 0.3)),
             "preparation": {"dist": "exponential", "mean": draw(st.floats(0.5, 10.0))},
             "max_deal_size": draw(st.one_of(st.none(), st.just({"dist": "fixed", "value": 5}))),
+            "agenda_only": draw(
+                st.lists(st.sampled_from(["wounded", "severely_wounded", "young"]), max_size=2)
+            ),
             "stages": draw(
                 st.one_of(
                     st.none(),
@@ -204,6 +263,8 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         },
         "timeline": timeline,
         "formats": formats,
+        "custody": custody,
+        "remains": remains,
     }
 
 
@@ -213,23 +274,41 @@ def _load(raw: dict[str, Any]):  # type: ignore[no-untyped-def]
 
 def check_fates_against_first_exit(res: RunResult, scn: Scenario) -> None:
     """One fate, one exit: each prisoner's fate at the horizon is the one given by whichever of
-    its three independent exit times came first (death; exogenous release, with its fate; a
-    deal, with its fate; ties in that order), and the deal exits agree, prisoner by prisoner,
-    with the executed deals of the event log."""
+    its four independent exit times came first (death; exogenous release, with its fate; a
+    deal, with its fate; a handover to neutral custody, then in custody until its period ends
+    and the choice drawn at the handover afterwards; ties in that order), and the deal and
+    custody exits agree, prisoner by prisoner, with the event log."""
     p = res.prisoners
-    present = p["t_cap"] <= scn.horizon
+    horizon = scn.horizon
+    present = p["t_cap"] <= horizon
     t_death, t_exo, t_deal = p["t_death"][present], p["t_exo"][present], p["t_deal"][present]
-    gone = np.minimum(t_death, np.minimum(t_exo, t_deal)) <= scn.horizon
-    by_death = gone & (t_death <= t_exo) & (t_death <= t_deal)
-    by_exo = gone & (t_exo < t_death) & (t_exo <= t_deal)
-    by_deal = gone & (t_deal < t_death) & (t_deal < t_exo)
-    assert np.array_equal(by_death ^ by_exo ^ by_deal, gone)  # exactly one first exit
+    t_cust = p["t_cust"][present]
+    gone = np.minimum(np.minimum(t_death, t_exo), np.minimum(t_deal, t_cust)) <= horizon
+    by_death = gone & (t_death <= t_exo) & (t_death <= t_deal) & (t_death <= t_cust)
+    by_exo = gone & (t_exo < t_death) & (t_exo <= t_deal) & (t_exo <= t_cust)
+    by_deal = gone & (t_deal < t_death) & (t_deal < t_exo) & (t_deal <= t_cust)
+    by_cust = gone & (t_cust < t_death) & (t_cust < t_exo) & (t_cust < t_deal)
+    assert np.array_equal(by_death ^ by_exo ^ by_deal ^ by_cust, gone)  # exactly one first exit
+    assert not (np.isfinite(t_deal) & np.isfinite(t_cust)).any(), "left by deal and custody"
     expected = np.full(len(t_death), HELD)
     expected[by_death] = DIED
     expected[by_exo] = p["exo_fate"][present][by_exo]
     expected[by_deal] = p["deal_fate"][present][by_deal]
+    end, cust_fate = p["t_cust_end"][present], p["cust_fate"][present]
+    expected[by_cust] = np.where(end[by_cust] <= horizon, cust_fate[by_cust], IN_CUSTODY)
     assert set(expected[by_exo | by_deal].tolist()) <= {REPATRIATED, RESETTLED}
     assert np.array_equal(p["fate"][present], expected), "a fate is not that of the first exit"
+    # custody: a choice of home is a repatriation to the nationality, every other choice goes
+    # elsewhere, and nobody leaves custody before entering it
+    nat, dest = p["nat"][present][by_cust], p["cust_dest"][present][by_cust]
+    home = cust_fate[by_cust] == REPATRIATED
+    assert np.array_equal(home, dest == nat) or (cust_fate[by_cust][dest == nat] == DIED).all()
+    assert np.all(end[by_cust] >= t_cust[by_cust])
+    handed = [(t, d) for t, kind, d in res.events if kind == "custody"]
+    assert sum(n for _, d in handed for *_, n in d["handed"]) == int(by_cust.sum())
+    for t, d in handed:
+        assert int((t_cust == t).sum()) == sum(n for *_, n in d["handed"])
+        assert np.all(end[t_cust == t] <= d["until"] + 1e-9)
     # the event log: each executed deal moved exactly the prisoners marked with its id, at its
     # time (a staged deal: at each stage's time), in the numbers it records per (holder,
     # nationality, destination)
@@ -273,11 +352,27 @@ def test_conservation_at_every_event_and_exits_are_single(raw: dict[str, Any], s
     o = res.outcomes
     target(float(o["exchanged"]), label="prisoners exchanged")  # steer towards worlds with deals
     assert o["initial_held"] + o["captured"] == (
-        o["repatriated"] + o["resettled"] + o["died"] + o["held_at_end"]
+        o["repatriated"] + o["resettled"] + o["died"] + o["held_at_end"] + o["in_custody_at_end"]
     )
-    assert o["exchanged"] + o["humanitarian_released"] + o["asylum_resettled"] == (
+    custody_out = o["custody_returned_home"] + o["custody_stayed"] + o["custody_resettled"]
+    assert o["exchanged"] + o["humanitarian_released"] + o["asylum_resettled"] + custody_out == (
         o["repatriated"] + o["resettled"]
     )
+    assert o["handed_to_custody"] == custody_out + o["custody_died"] + o["in_custody_at_end"]
+    for t, census in sim.census_log:  # conservation at every event, custody included
+        assert census["initial_held"] + census["captured"] == sum(
+            census[k] for k in ("repatriated", "resettled", "died", "held", "in_custody")
+        )
+    # remains: conserved, and never among the people
+    assert o["remains_initial"] + o["remains_added"] == (
+        o["remains_repatriated"] + o["remains_held_at_end"]
+    )
+    moved = [n for _, kind, d in res.events if kind == "remains" for *_, n in d["transfers"]]
+    assert sum(moved) == o["remains_repatriated"]
+    assert sum(r["remains_received"] for r in res.parties) == o["remains_repatriated"]
+    assert sum(r["remains_given"] for r in res.parties) == o["remains_repatriated"]
+    people = [n for d in res.deals if d["outcome"] == "executed" for *_, n in d["transfers"]]
+    assert sum(people) == o["exchanged"]
 
 
 def test_fates_follow_the_first_exit_in_a_world_with_every_kind_of_exit(
