@@ -134,25 +134,15 @@ def resolve_phases(scn: Scenario, data: dict[str, Any], origins: Origins) -> Pha
                 field=f"timeline[{i}].at",
             )
         _apply(current, change.set, origins, (("timeline", i, "set"), f"timeline[{i}].set."))
-        book.cache[(len(book.days), book.initial)] = _variant_or_phase(book, current, origins)
         book.days.append(change.at)
         book.notes.append(change.note or ", ".join(f"{k}={v}" for k, v in change.set.items()))
         book.data.append(copy.deepcopy(current))
+        if book.formats:  # the phase alone first, so that an error names the timeline change
+            _validated(copy.deepcopy(current), _fork(origins))
+        phase = len(book.days) - 1
+        book.cache[(phase, book.initial)] = _variant(book, phase, book.initial, origins)
     _check_formats(book, origins)
     return book
-
-
-def _variant_or_phase(book: PhaseBook, current: dict[str, Any], origins: Origins) -> Scenario:
-    """The phase as validated in date order (so an error names the timeline change that made
-    it), with the formats' initial states laid over it."""
-    if not book.formats:
-        return _validated(current, origins)
-    _validated(current, _fork(origins))
-    book.data.append(copy.deepcopy(current))  # temporarily, to build the variant
-    try:
-        return _variant(book, len(book.data) - 1, book.initial, origins)
-    finally:
-        book.data.pop()
 
 
 def _check_formats(book: PhaseBook, origins: Origins) -> None:
