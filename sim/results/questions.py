@@ -16,6 +16,8 @@ These functions answer such questions from ``RunResult``s of
 - ``describe_chance(p, low, high, ruled_out)``: such a probability in words: "6.8% [4.9–9.4%]",
   or, where the scenario's assumptions rule the event out in every run
   (``sim.results.impossible.impossible``), that no run can have it and why, not "0% [0–0.8%]";
+- ``held_on(run, nationality, day)``: of that nationality's prisoners held at the start (the
+  two of the seed case), how many were still held on a day (runs kept with their prisoners);
 - ``fates(run, nationality)``: what became of that nationality's prisoners by the horizon
   (sent home by a deal or otherwise, resettled by the holder's asylum or by a deal with a third
   country, died, still held); ``fates_table`` makes one row per run of both, and
@@ -229,6 +231,21 @@ def _party_row(run: RunResult, party: str) -> Mapping[str, Any]:
         if row["party"] == party:
             return row
     raise KeyError(f"{party!r} is not a party of scenario {run.scenario!r}")
+
+
+def held_on(run: RunResult, nationality: str, day: float) -> tuple[int, int]:
+    """Of the prisoners of ``nationality`` held at the start of ``run``, how many were still
+    held on ``day`` (not yet sent home, resettled or dead), and how many there were. Needs the
+    run's prisoner table (``keep_prisoners=True``)."""
+    p = run.prisoners
+    if not p:
+        raise ValueError("held_on needs runs kept with their prisoners (keep_prisoners=True)")
+    ids = [row["party"] for row in run.parties]  # in the order of the prisoner table's codes
+    if nationality not in ids:
+        raise KeyError(f"{nationality!r} is not a party of scenario {run.scenario!r}")
+    code = ids.index(nationality)
+    start = (p["nat"] == code) & (p["source"] < 0)
+    return int((start & (p["t_exit"] > day)).sum()), int(start.sum())
 
 
 def fates(run: RunResult, nationality: str) -> dict[str, int]:
