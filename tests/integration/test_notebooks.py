@@ -186,7 +186,13 @@ CHECKS: dict[str, tuple[tuple[str, ...], int]] = {
         4,
     ),
     "05_the_kursk_question.ipynb": (
-        ("95% Wilson interval", "never an exchange in any run", "Mean number per run"),
+        (
+            "95% Wilson interval",
+            "never an exchange in any run",
+            "Mean number per run",
+            "no run can",
+            "the record",
+        ),
         2,
     ),
     "06_calibrate_and_forecast.ipynb": (
@@ -247,16 +253,21 @@ DAYS_05 = ("3 months", "6 months", "12 months")
 VARIANTS_05 = (
     "baseline",
     "Russia acknowledges",
-    "DPRK refuses",
+    "both acknowledge",
     "no South Korean asylum",
     "captures ×5",
-    "acknowledges + DPRK refuses",
-    "acknowledges + no SK asylum",
-    "acknowledges + captures ×5",
+    "both acknowledge + DPRK refuses",
+    "both acknowledge + no SK asylum",
+    "both acknowledge + captures ×5",
 )
-# where no run ever sends a North Korean home (docs/validation.md, "never within the year")
-NEVER_05 = ("baseline", "DPRK refuses", "no South Korean asylum", "captures ×5")
-NEVER_05 += ("acknowledges + DPRK refuses",)
+# whose assumptions rule out any exchange (docs/validation.md, "no run can")
+RULED_OUT_05 = (
+    "baseline",
+    "Russia acknowledges",
+    "no South Korean asylum",
+    "captures ×5",
+    "both acknowledge + DPRK refuses",
+)
 FATES_05 = (
     "sent home (exchange)",
     "sent home (other)",
@@ -265,6 +276,14 @@ FATES_05 = (
     "died in custody",
     "still held",
 )
+# the arms of the retrodiction (section 4) and whether the exchange is ruled out in them
+ARMS_05 = {
+    "blind": True,
+    "blind, no later captures": True,
+    "retrodiction": False,
+    "retrodiction, no later captures": False,
+    "retrodiction, no later captures, no request from Seoul": False,
+}
 
 
 def check_05_at_any_size(a: Answers) -> None:
@@ -276,12 +295,24 @@ def check_05_at_any_size(a: Answers) -> None:
         assert sum(shares) == pytest.approx(1.0, abs=1e-5), f"{variant}: fates: {shares}"
         # "nobody was sent home any other way than by exchange"
         assert a[f"fate | {variant} | sent home (other)"] == [0.0], variant
-    for variant in NEVER_05:  # not in any run, by any day
+        # ruled out by the scenario's assumptions: exactly these, and no run has one
+        assert a[f"ruled out | {variant}"] == [float(variant in RULED_OUT_05)], variant
+    for variant in RULED_OUT_05:  # not in any run, by any day
         assert all(a[f"p | {variant} | {by}"][3] == 0 for by in DAYS_05), variant
         assert a[f"first day | {variant}"][0] == 0, variant
         assert a[f"fate | {variant} | sent home (exchange)"] == [0.0], variant
-    for variant in ("no South Korean asylum", "acknowledges + no SK asylum"):  # Seoul closed
+    for variant in ("no South Korean asylum", "both acknowledge + no SK asylum"):  # Seoul closed
         assert a[f"fate | {variant} | resettled in South Korea"] == [0.0], variant
+    for arm, ruled_out in ARMS_05.items():
+        assert a[f"retro home | {arm}"][4] == float(ruled_out), arm
+        if ruled_out:
+            assert a[f"retro home | {arm}"][3] == 0, arm
+    # neither of the two prisoners is sent home in the retrodiction, in any run
+    assert a["retro home | retrodiction, no later captures"][3] == 0
+    for arm in ("blind, no later captures", "retrodiction, no later captures"):
+        assert a[f"retro two | {arm} | sent home (exchange)"] == [0.0], arm
+        shares = [a[f"retro two | {arm} | {fate}"][0] for fate in FATES_05]
+        assert sum(shares) == pytest.approx(1.0, abs=1e-5), f"{arm}: fates of the two: {shares}"
 
 
 # quoted from notebook 06's section 3 (the shipped calibration record), docs/validation.md
@@ -341,7 +372,17 @@ ANSWERS_AT_ANY_SIZE = {
 
 # --------------------------------------------------------------------------- notebook 05, full
 VALIDATION = ROOT / "docs" / "validation.md"
-DOC_NAMES = {"acknowledges + no South Korean asylum": "acknowledges + no SK asylum"}
+# names the text gives the notebook's variants and arms, where they differ
+DOC_NAMES = {
+    "blind, audited": "blind",
+    "retrodiction, no North Koreans captured after the two": "retrodiction, no later captures",
+    "the same, without Seoul's request": ("retrodiction, no later captures, no request from Seoul"),
+}
+TWO_NAMES = {  # the arms of the table of the two prisoners' fates
+    "blind, audited": "blind, no later captures",
+    "retrodiction": "retrodiction, no later captures",
+    "the same, without Seoul's request": "retrodiction, no later captures, no request from Seoul",
+}
 
 
 def doc_table(text: str, header_start: str) -> tuple[list[str], list[list[str]]]:
@@ -372,6 +413,14 @@ def prose(text: str, pattern: str) -> tuple[str, ...]:
     return found.groups()
 
 
+def near_interval(values: list[float], cell: str, what: str) -> None:
+    """A cell "6.8% [4.9–9.4%]" quotes p and its interval (``values[:3]``)."""
+    quoted = re.fullmatch(r"([\d.]+)% \[([\d.]+)%?–([\d.]+)%\]", cell)
+    assert quoted, f"{what}: cannot read {cell!r}"
+    for value, q, part in zip(values[:3], quoted.groups(), ("p", "low", "high"), strict=True):
+        near_quote(value, q, f"{what}, {part}", scale=100)
+
+
 @pytest.fixture(scope="module")
 def full_05(tmp_path_factory: pytest.TempPathFactory) -> tuple[Answers, Path]:
     """Notebook 05 at its full settings, in a directory that stands in for the repository
@@ -390,21 +439,20 @@ def test_notebook_05_computes_every_number_the_text_quotes(full_05: tuple[Answer
     check_05_at_any_size(a)
     runs, seed = prose(text, r"(\d+) runs each, seed (\d+)")
     assert a["runs per variant, seed"] == [float(runs), float(seed)]
-    # P(at least one North Korean sent home) by 3, 6, 12 months: "6.8% [4.9–9.4%]"
+    # P(at least one North Korean sent home) by 3, 6, 12 months: "6.8% [4.9–9.4%]", or
+    # "no run can" where the variant's assumptions rule it out
     header, rows = doc_table(text, "| variant (overrides) |")
     assert [h.split(" (")[0] for h in header[1:]] == list(DAYS_05), header
     assert {doc_variant(r[0]) for r in rows} == set(VARIANTS_05)
     for row in rows:
         variant = doc_variant(row[0])
         for by, cell in zip(DAYS_05, row[1:], strict=True):
-            quoted = re.fullmatch(r"([\d.]+)% \[([\d.]+)%?–([\d.]+)%\]", cell)
-            assert quoted, f"{variant}, {by}: cannot read {cell!r}"
-            p, lo, hi, _happened = a[f"p | {variant} | {by}"]
-            for value, q, what in zip(
-                (p, lo, hi), quoted.groups(), ("p", "low", "high"), strict=True
-            ):
-                near_quote(value, q, f"P(exchange) {variant}, {by}, {what}", scale=100)
-    # the fates at 12 months: "| baseline | 10.2 | 0% | 40% | 8% | 6% | 46% |"
+            if cell == "no run can":
+                assert variant in RULED_OUT_05, f"{variant}, {by}: the text says no run can"
+                continue
+            assert variant not in RULED_OUT_05, f"{variant}, {by}: ruled out, quoted {cell!r}"
+            near_interval(a[f"p | {variant} | {by}"], cell, f"P(exchange) {variant}, {by}")
+    # the fates at 12 months: "| baseline | 10.2 | 0% | 40% | 9% | 4% | 47% |"
     header, rows = doc_table(text, "| variant | prisoners per run |")
     assert {doc_variant(r[0]) for r in rows} == set(VARIANTS_05)
     for row in rows:
@@ -417,26 +465,52 @@ def test_notebook_05_computes_every_number_the_text_quotes(full_05: tuple[Answer
             share = sum(a[f"fate | {variant} | {fate}"][0] for fate in fates)
             near_quote(share, cell.rstrip("%"), f"{variant}: {column}", scale=100)
     # the text around the tables
-    count, earliest, median = a["first day | Russia acknowledges"]
+    count, earliest, median = a["first day | both acknowledge"]
     (day,) = prose(text, r"comes after day (\d+) at the earliest")
     assert math.floor(earliest) == int(day), earliest
     (quoted_share,) = prose(text, r"among the (\d+)% of runs that have one within the year")
     near_quote(count / a["runs per variant, seed"][0], quoted_share, "share with one", scale=100)
     (day,) = prose(text, r"the median first day is (\d+)")
     near_quote(median, day, "median first day")
-    refused, of = prose(text, r"closes the door entirely \((\d+) of (\d+) runs\)")
-    assert a["first day | acknowledges + DPRK refuses"][0] == float(refused)
-    assert a["runs per variant, seed"][0] == float(of)
     no_sk = prose(text, r"paired difference at 12 months (\S+) points \[(\S+), (\S+)\]")
     for value, q in zip(
-        a["paired 12 months | acknowledges + no SK asylum"][:3], no_sk, strict=True
+        a["paired 12 months | both acknowledge + no SK asylum"][:3], no_sk, strict=True
     ):
         near_quote(value, q, "paired difference, no South Korean asylum")
     more = prose(
         text, r"\((\S+) points \[(\S+), (\S+)\], paired; (\d+) runs lose their exchange, (\d+) gain"
     )
-    for value, q in zip(a["paired 12 months | acknowledges + captures ×5"], more, strict=True):
+    for value, q in zip(a["paired 12 months | both acknowledge + captures ×5"], more, strict=True):
         near_quote(value, q, "paired difference, captures ×5")
+    # the retrodiction beside the blind answer: "| retrodiction | 52% [48–56%] | 0.6% [...] |"
+    header, rows = doc_table(text, "| 500 runs each, seed 2025 |")
+    checked = set()
+    for row in rows:
+        name = row[0]
+        arm = DOC_NAMES.get(name, name)
+        if arm not in ARMS_05:  # the published answer and the record: not recomputed here
+            continue
+        checked.add(arm)
+        home, held = row[1], row[2]
+        if ARMS_05[arm]:
+            assert home.startswith("no run can"), f"{arm}: {home!r}"
+        else:
+            near_interval(a[f"retro home | {arm}"], home, f"{arm}: sent home")
+        near_interval(a[f"retro both held | {arm}"], held, f"{arm}: both held")
+    assert checked == set(ARMS_05) - {"blind, no later captures"}, checked
+    # what became of the two by 2025-12-31
+    header, rows = doc_table(text, "| arm | sent home |")
+    assert [TWO_NAMES[r[0]] for r in rows if r[0] in TWO_NAMES] == list(TWO_NAMES.values())
+    for row in rows:
+        if row[0] not in TWO_NAMES:
+            continue
+        arm = TWO_NAMES[row[0]]
+        for column, cell in zip(header[1:], row[1:], strict=True):
+            fates = (
+                ["sent home (exchange)", "sent home (other)"] if column == "sent home" else [column]
+            )
+            share = sum(a[f"retro two | {arm} | {fate}"][0] for fate in fates)
+            near_quote(share, cell.rstrip("%"), f"{arm}: {column} (the two)", scale=100)
     # and the two figures the text shows, written where the notebook writes them
     for name in ("kursk_time_to_first_exchange", "kursk_dprk_fates"):
         assert (root / "docs" / "figures" / f"{name}.png").stat().st_size > 10_000
