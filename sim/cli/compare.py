@@ -119,8 +119,8 @@ def cmd(args: argparse.Namespace) -> int:
         "excludes zero)"
     )
     print(
-        f"wrote {args.out}/ (comparison.csv, comparison.json, comparison.png, comparison.svg, "
-        "arms/)"
+        f"wrote {args.out}/ (comparison.csv, comparison.json; figures comparison, "
+        "arms_over_time, arms_survival, arms_outcomes as .png and .svg; arms/)"
     )
     if args.report:
         print_report_written(args.out)
