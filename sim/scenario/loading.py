@@ -25,6 +25,7 @@ from sim.scenario.phases import resolve_phases
 from sim.scenario.reading import MAX_BYTES, read_yaml
 from sim.scenario.references import check_references
 from sim.scenario.schema import Scenario
+from sim.scenario.size import check_size
 from sim.scenario.validation import Origins, validate_data
 
 
@@ -57,6 +58,9 @@ def loads_scenario(
     scn = validate_data(data, origins)
     _raise_first(check_references(scn), origins)
     scn._phases = resolve_phases(scn, data, origins)
+    too_large = check_size(scn, scn._phases.cache.values())
+    if too_large is not None:
+        raise origins.error(*too_large)
     return scn
 
 
