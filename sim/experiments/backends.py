@@ -238,22 +238,36 @@ def interrupt_on_sigterm() -> Iterator[None]:
         signal.signal(signal.SIGTERM, old)
 
 
+@contextmanager
+def backend_session(execution: Execution, n_tasks: int | None = None) -> Iterator[Backend]:
+    """One backend kept open for several batches of work (the rounds of a calibration and its
+    check), so worker processes start once; always stopped at the end."""
+    ex = execution
+    engine = make_backend(ex.backend, ex.workers, ex.scheduler, n_tasks=n_tasks)
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
 def run_tasks(
     tasks: Sequence[Any],
     on_result: OnResult,
     *,
     fn: Work = run_chunk,
     execution: Execution = DEFAULT,
+    engine: Backend | None = None,
 ) -> tuple[str, int]:
-    """Run ``tasks`` with ``fn`` on a backend, calling ``on_result`` as each finishes; SIGTERM
-    interrupts like Ctrl-C and the workers are always stopped. Returns (backend name, workers)."""
+    """Run ``tasks`` with ``fn`` on a backend (``engine`` if given, left open; else one made
+    for them and stopped after), calling ``on_result`` as each finishes; SIGTERM interrupts
+    like Ctrl-C. Returns (backend name, workers)."""
     if not tasks:
         return "none", 0
-    ex = execution
-    engine = make_backend(ex.backend, ex.workers, ex.scheduler, n_tasks=len(tasks))
-    try:
+    if engine is not None:
         with interrupt_on_sigterm():
             engine.run(tasks, on_result, fn=fn)
-    finally:
-        engine.close()
-    return engine.name, engine.workers
+        return engine.name, engine.workers
+    with backend_session(execution, n_tasks=len(tasks)) as own:
+        with interrupt_on_sigterm():
+            own.run(tasks, on_result, fn=fn)
+        return own.name, own.workers

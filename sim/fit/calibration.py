@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.experiments.backends import backend_session
 from sim.experiments.options import DEFAULT, Execution
 from sim.fit import abc
 from sim.fit.checkrun import Check, check, fitted_scenario, target_table
@@ -101,25 +102,28 @@ def calibrate(
         execution.progress,
         f"{plan.sweep.base.name} calibrate",
     )
-    runner = Runner(plan, store, execution, bar)
     keep, _, _ = _selection(plan)
     rounds: list[Round] = []
-    try:
-        values = list(des.values)
-        for r in range(plan.rounds):
-            if r:
-                values = propose(plan, rounds[-1], n, r)
-            stats = runner.stats(r, round_scenarios(plan, values, r))
-            if r == 0:  # distances are scaled by the spread under the prior, in every round
-                used = stats[..., keep]
-                scale = abc.robust_scale(point_means(used) if plan.match == "mean" else used)
-            rounds.append(weigh(plan, r, values, stats, scale, rounds[-1] if rounds else None))
-    finally:
-        bar.close()
-    final = rounds[-1]
-    fitted, fit_rows = posterior_table(plan, final)
-    scn, text = fitted_scenario(plan, fitted)
-    chk = check(plan, scn, execution)
+    # one pool of workers for every round and the check: processes start once
+    with backend_session(execution, n_tasks=math.ceil(n / group_size(n))) as engine:
+        runner = Runner(plan, store, execution, bar, engine)
+        try:
+            values = list(des.values)
+            for r in range(plan.rounds):
+                if r:
+                    values = propose(plan, rounds[-1], n, r)
+                stats = runner.stats(r, round_scenarios(plan, values, r))
+                if r == 0:  # distances are scaled by the spread under the prior, every round
+                    used = stats[..., keep]
+                    scale = abc.robust_scale(point_means(used) if plan.match == "mean" else used)
+                prev = rounds[-1] if rounds else None
+                rounds.append(weigh(plan, r, values, stats, scale, prev))
+        finally:
+            bar.close()
+        final = rounds[-1]
+        fitted, fit_rows = posterior_table(plan, final)
+        scn, text = fitted_scenario(plan, fitted)
+        chk = check(plan, scn, execution, engine)
     fit = pd.DataFrame(fit_rows)
     posterior = pd.concat(
         [
@@ -179,6 +183,10 @@ def calibrate(
         },
         "cumulative_inside_90": [int(cum["inside_90"].sum()), len(cum)],
         "seconds": seconds,
+        "simulations_run": runner.simulated + plan.check_replications,
+        "simulations_per_second": round((runner.simulated + plan.check_replications) / seconds, 1)
+        if seconds > 0
+        else None,
     }
     atomic_write_text(out / "calibration.json", json.dumps(summary, indent=2, default=_json) + "\n")
     return CalibrationReport(
@@ -274,5 +282,7 @@ def format_report(report: CalibrationReport) -> str:
             )
         )
     done = work_line(report.tasks_run, report.tasks_reused, "task", report.backend, report.workers)
-    lines.append(f"{done}; {report.seconds:.1f} s in all")
+    rate = report.summary.get("simulations_per_second")
+    speed = f", {rate:,.0f} simulations a second" if rate else ""
+    lines.append(f"{done}; {report.seconds:.1f} s in all{speed}")
     return "\n".join(lines)

@@ -20,6 +20,8 @@ from sim.fit.target_runs import StatsTask, run_stats_tasks
 from sim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
+    from sim.experiments.backends import Backend
+
     pass
 
 
@@ -72,8 +74,10 @@ def check(
     plan: CalibrationPlan,
     scn: Scenario,
     execution: Execution = DEFAULT,
+    engine: Backend | None = None,
 ) -> Check:
-    """Run the fitted scenario ``check_replications`` times (same seed)."""
+    """Run the fitted scenario ``check_replications`` times (same seed), on ``engine`` if
+    given (a backend kept open from the rounds)."""
     from sim.experiments.chunks import plan_chunks
 
     n = plan.check_replications
@@ -87,6 +91,7 @@ def check(
         tasks,
         execution=execution,
         desc=f"{scn.name} check",
+        engine=engine,
     )
     stats = np.concatenate([p.stats[0] for p in ordered])
     curves = {

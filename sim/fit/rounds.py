@@ -23,6 +23,8 @@ from sim.results.targets import stat_names
 from sim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
+    from sim.experiments.backends import Backend
+
     pass
 
 
@@ -83,8 +85,10 @@ class Runner:
     store: CalibrationStore
     execution: Execution
     bar: Any
+    engine: Backend | None = None  # a backend kept open across rounds (sim.experiments.backends)
     run: int = 0
     reused: int = 0
+    simulated: int = 0  # replications simulated (not reused from an interrupted fit)
     name: str = "none"
     nworkers: int = 0
 
@@ -106,6 +110,7 @@ class Runner:
         self.bar.update(sum(len(g) for g in groups if g[0] in done) * k)
         self.run += len(tasks)
         self.reused += len(groups) - len(tasks)
+        self.simulated += sum(len(g) for g in groups if g[0] not in done) * k
 
         def on_result(data: StatsData) -> None:
             self.store.write_part(r, data)
@@ -117,6 +122,7 @@ class Runner:
                 on_result,
                 fn=run_stats,
                 execution=self.execution,
+                engine=self.engine,
             )
         return self.store.read_round(r, n, k, len(stat_names(targets)))
 

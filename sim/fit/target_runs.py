@@ -10,6 +10,7 @@ workers stay light.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,6 +25,9 @@ from sim.results.targets import (
     target_statistics,
 )
 from sim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from sim.experiments.backends import Backend
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,7 @@ def run_stats_tasks(
     *,
     execution: Execution = DEFAULT,
     desc: str = "",
+    engine: Backend | None = None,
 ) -> list[StatsData]:
     """Run ``tasks`` on a backend with a progress bar; the results in task order (by
     ``start``). Ctrl-C and SIGTERM stop the workers. Not resumable: for quick follow-up runs
@@ -114,7 +119,7 @@ def run_stats_tasks(
         bar.update(data.n)
 
     try:
-        run_tasks(tasks, on_result, fn=run_stats, execution=execution)
+        run_tasks(tasks, on_result, fn=run_stats, execution=execution, engine=engine)
     finally:
         bar.close()
     return [parts[k] for k in sorted(parts)]

@@ -312,3 +312,26 @@ def test_dask_gives_the_same_fit(observed: Path, tmp_path: Path) -> None:
     calibrate(plan, tmp_path / "serial", execution=Execution(backend="serial"))
     for name in ("posterior.csv", "targets.csv", "fit.csv"):
         assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "serial" / name).read_bytes()
+
+
+def test_one_pool_of_workers_serves_every_round_and_the_check(
+    observed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Worker processes start once per fit, not once per round: one backend is made for the
+    three rounds and the check, and the summary says how fast the fit simulated."""
+    import sim.experiments.backends as backends
+
+    made: list[str] = []
+    real = backends.make_backend
+
+    def counting(*args: object, **kw: object) -> backends.Backend:
+        engine = real(*args, **kw)  # type: ignore[arg-type]
+        made.append(engine.name)
+        return engine
+
+    monkeypatch.setattr(backends, "make_backend", counting)
+    plan = _plan(observed, points=20, replications=2, check_replications=10, rounds=3)
+    rep = calibrate(plan, tmp_path / "one", execution=Execution(workers=2))
+    assert made == ["local"]
+    assert rep.summary["simulations_run"] == 3 * 20 * 2 + 10
+    assert rep.summary["simulations_per_second"] > 0
