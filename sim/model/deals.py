@@ -1,5 +1,7 @@
 """Deals carried out: the preparation delay, the chance to collapse before the handover, and the
-handover itself (which prisoners go, in what order, to whom), recorded in the prisoner table.
+handover itself (which prisoners go, in what order, to whom), recorded in the prisoner table;
+then the remains that go with the deal (``sim.model.remains``) and the handover of refusers to
+neutral custody that it may set off (``sim.model.custody``).
 """
 
 from __future__ import annotations
@@ -8,11 +10,13 @@ from typing import Any
 
 import numpy as np
 
+from sim.model.custody import custody_after_deal
 from sim.model.negotiation import (
     Transfer,
     balance_one_for_one,
 )
 from sim.model.prisoners import REPATRIATED, RESETTLED, RETURN
+from sim.model.remains import remains_with_deal
 from sim.model.staging import category_rank, collapse_risk, deal_kind, stage_count, stage_quota
 from sim.model.tradeable import on_agenda
 from sim.model.world import Proc, Talks, World
@@ -98,6 +102,10 @@ def execute(sim: World, deal_id: int, tk: Talks, transfers: dict[Transfer, int])
         deal["stages"] = stages
     sim.deals.append(deal)
     sim.record(env.now, "executed", deal=deal_id, talks=tk.id, transfers=transfers_moved)
+    remains = remains_with_deal(sim, deal_id, tk.parties)  # counted apart from people
+    if remains:
+        deal["remains"] = remains
+    custody_after_deal(sim, transfers_moved)  # refusers to neutral custody, where it applies
 
 
 def _hand_over_stage(

@@ -13,7 +13,15 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from sim.model.prisoners import DIED, HELD, REPATRIATED, RESETTLED, Incidents, PrisonerTable
+from sim.model.prisoners import (
+    DIED,
+    HELD,
+    IN_CUSTODY,
+    REPATRIATED,
+    RESETTLED,
+    Incidents,
+    PrisonerTable,
+)
 from sim.model.records import (
     FORMAT_COLUMNS,
     PARTY_COLUMNS,
@@ -21,6 +29,7 @@ from sim.model.records import (
     life_tables,
     series_grid,
 )
+from sim.model.remains_ledger import RemainsLedger
 from sim.model.world import Talks
 from sim.scenario.phases import PhaseBook
 from sim.scenario.schema import Scenario
@@ -35,6 +44,7 @@ class Finished(Protocol):
     party_ids: list[str]
     n_parties: int
     table: PrisonerTable
+    remains: RemainsLedger
     incidents: dict[str, Incidents]
     counters: defaultdict[str, int]
     events: list[tuple[float, str, dict[str, Any]]]
@@ -57,6 +67,10 @@ def build_result(sim: Finished, horizon: float) -> RunResult:
     present = c["t_cap"] <= horizon
     by_deal = present & (t_exit <= horizon) & (c["t_deal"] == t_exit) & (fate != DIED)
     by_exo = present & (t_exit <= horizon) & (c["t_exo"] == t_exit) & (fate != DIED) & ~by_deal
+    # handed to neutral custody (only prisoners still held are: custody is their first exit)
+    by_cust = present & (c["t_cust"] <= horizon)
+    stayed = (fate == RESETTLED) & (c["cust_dest"] == c["holder"])
+    rem = sim.remains.census(horizon)
     days = np.minimum(t_exit, horizon) - c["t_cap"]
     sd = sum(int(inc.self_destructed.sum()) for inc in sim.incidents.values())
     out: dict[str, float] = {
@@ -85,6 +99,17 @@ def build_result(sim: Finished, horizon: float) -> RunResult:
         "stages": sim.counters["stages"],
         "stages_slipped": sim.counters["stages_slipped"],
         "deals_cut_short": sim.counters["deals_cut_short"],
+        "handed_to_custody": int(by_cust.sum()),
+        "custody_returned_home": int((by_cust & (fate == REPATRIATED)).sum()),
+        "custody_stayed": int((by_cust & stayed).sum()),
+        "custody_resettled": int((by_cust & (fate == RESETTLED) & ~stayed).sum()),
+        "custody_died": int((by_cust & (fate == DIED)).sum()),
+        "in_custody_at_end": census["in_custody"],
+        "remains_initial": rem["initial"],
+        "remains_added": rem["added"],
+        "remains_repatriated": rem["repatriated"],
+        "remains_held_at_end": rem["held"],
+        "remains_handovers": sim.remains.handovers(),
     }
     holder, nat = c["holder"], c["nat"]
     n = sim.n_parties
@@ -102,9 +127,12 @@ def build_result(sim: Finished, horizon: float) -> RunResult:
         "given": per(holder, by_deal),
         "received": per(c["dest"], by_deal),
         "released_humanitarian": per(holder, hum),
-        "died_in_custody": per(holder, died_now),
+        "died_in_custody": per(holder, died_now & ~by_cust),  # held by it, not neutral custody
         "own_died": per(nat, died_now),
         "own_still_held": per(nat, held_now),
+        "handed_to_custody": per(holder, by_cust),
+        "own_in_custody": per(nat, present & (fate == IN_CUSTODY)),
+        **sim.remains.by_party(n),
     }
     parties = []
     for q, pid in enumerate(sim.party_ids):
@@ -126,11 +154,12 @@ def build_result(sim: Finished, horizon: float) -> RunResult:
             held_series[(sim.party_ids[h], sim.party_ids[n])] = (
                 np.searchsorted(caps, grid, "right") - np.searchsorted(exits, grid, "right")
             ).astype(np.int64)
+    t_home = np.where(by_cust, c["t_cust_end"], t_exit)  # from custody: when the period ends
     for n in range(sim.n_parties):
         g = (nat == n) & (fate == REPATRIATED) & present
         if not (nat == n).any():
             continue
-        rep_series[sim.party_ids[n]] = np.searchsorted(np.sort(t_exit[g]), grid, "right").astype(
+        rep_series[sim.party_ids[n]] = np.searchsorted(np.sort(t_home[g]), grid, "right").astype(
             np.int64
         )
     tables = life_tables(c, t_exit, horizon, sim.party_ids, sim.table.categories)

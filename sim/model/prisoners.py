@@ -3,10 +3,14 @@
 Captures, deaths, wish changes, humanitarian releases and asylum grants are draws from known
 distributions, so they are drawn in blocks when a source starts (and redrawn from ``t`` when a
 timeline change alters them) and stored as *times*. Decisions read the state at time ``t`` from
-these arrays (``held_mask``); only deal executions write to them (``t_deal``). A prisoner's exit
-is the first of death, exogenous release (``t_exo``) and deal (``t_deal``), so conservation
-``initial_held + captured = repatriated + resettled + died + held`` holds by construction and is
-checked by ``census``.
+these arrays (``held_mask``); only deal executions and handovers to neutral custody write to
+them (``t_deal``; ``t_cust``). A prisoner's exit from the holder is the first of death, exogenous
+release (``t_exo``), deal (``t_deal``) and handover to neutral custody (``t_cust``). A prisoner
+in custody is neither held nor free until ``t_cust_end``, when the choice drawn at the handover
+(``cust_fate`` to ``cust_dest``: home, staying, a third country; or death in custody) takes
+effect. So conservation
+``initial_held + captured = repatriated + resettled + died + held + in_custody`` holds by
+construction and is checked by ``census``.
 """
 
 from __future__ import annotations
@@ -19,8 +23,8 @@ INF = np.inf
 MIN_RATE = 1e-12
 
 # fates
-HELD, REPATRIATED, RESETTLED, DIED = 0, 1, 2, 3
-FATE_NAMES = ("held", "repatriated", "resettled", "died")
+HELD, REPATRIATED, RESETTLED, DIED, IN_CUSTODY = 0, 1, 2, 3, 4
+FATE_NAMES = ("held", "repatriated", "resettled", "died", "in_custody")
 
 # wishes: 0 return, 1 stay, 2 + k resettle to party k
 RETURN, STAY = 0, 1
@@ -66,7 +70,12 @@ COLUMNS: dict[str, type] = {
     "deal_fate": np.int8,
     "dest": np.int16,
     "deal_id": np.int32,
-    "t_out": np.float64,  # cached exit time: min(t_death, t_exo, t_deal), see reindex()
+    "t_cust": np.float64,  # handed to neutral custody (sim.model.custody)
+    "t_cust_end": np.float64,  # leaves custody: its choice (or death) takes effect
+    "cust_fate": np.int8,  # REPATRIATED, RESETTLED or DIED, at t_cust_end
+    "cust_dest": np.int16,  # where the choice takes it (home, the holder, a third country)
+    "cust_id": np.int16,  # index of the custody entry
+    "t_out": np.float64,  # cached exit time: min(t_death, t_exo, t_deal, t_cust), see reindex()
     "key": np.int32,  # holder * n_parties + nat, see reindex()
 }
 
@@ -93,7 +102,7 @@ class GroupIndex:
         self.caps = cols["t_cap"][rows]
         natural = np.minimum(cols["t_death"][rows], cols["t_exo"][rows])
         self.ends = np.sort(natural)
-        dealt = np.isfinite(cols["t_deal"][rows])
+        dealt = np.isfinite(cols["t_deal"][rows]) | np.isfinite(cols["t_cust"][rows])
         self.dealt_ends = np.sort(natural[dealt])
         # everyone in the group wishes to go home, always: counts need no wish lookups
         self.simple = bool(
@@ -170,6 +179,28 @@ class PrisonerTable:
         c["dest"][rows] = dest
         c["deal_id"][rows] = deal_id
 
+    def mark_custody(
+        self,
+        rows: np.ndarray,
+        key: int,
+        t: float,
+        end: np.ndarray,
+        fate: np.ndarray,
+        dest: np.ndarray,
+        custody: int,
+    ) -> None:
+        """Prisoners ``rows`` (all of group ``key``) are handed to neutral custody at ``t``; their
+        choice ``fate`` (to ``dest``) takes effect at ``end`` (per prisoner: earlier if dead)."""
+        c = self.cols
+        if len(rows):
+            self.groups[key].add_dealt(np.minimum(c["t_death"][rows], c["t_exo"][rows]))
+        c["t_cust"][rows] = t
+        c["t_cust_end"][rows] = end
+        c["t_out"][rows] = np.minimum(c["t_out"][rows], t)
+        c["cust_fate"][rows] = fate
+        c["cust_dest"][rows] = dest
+        c["cust_id"][rows] = custody
+
     def __len__(self) -> int:
         return len(self.cols["t_cap"])
 
@@ -201,7 +232,11 @@ class PrisonerTable:
 
     # ------------------------------------------------------------------ state at time t
     def t_exit(self) -> np.ndarray:
-        return np.minimum(np.minimum(self.cols["t_death"], self.cols["t_exo"]), self.cols["t_deal"])
+        """When each prisoner leaves its holder (for custody: when handed over)."""
+        c = self.cols
+        return np.minimum(
+            np.minimum(c["t_death"], c["t_exo"]), np.minimum(c["t_deal"], c["t_cust"])
+        )
 
     def held_mask(self, t: float) -> np.ndarray:
         c = self.cols
@@ -224,12 +259,15 @@ class PrisonerTable:
         t_exit = self.t_exit()
         fate = np.full(len(self), HELD, dtype=np.int8)
         exited = t_exit <= t
-        died = exited & (c["t_death"] <= np.minimum(c["t_exo"], c["t_deal"]))
-        by_exo = exited & ~died & (c["t_exo"] <= c["t_deal"])
-        by_deal = exited & ~died & ~by_exo
+        later = np.minimum(c["t_deal"], c["t_cust"])
+        died = exited & (c["t_death"] <= np.minimum(c["t_exo"], later))
+        by_exo = exited & ~died & (c["t_exo"] <= later)
+        by_deal = exited & ~died & ~by_exo & (c["t_deal"] <= c["t_cust"])
+        by_cust = exited & ~died & ~by_exo & ~by_deal
         fate[died] = DIED
         fate[by_exo] = c["exo_fate"][by_exo]
         fate[by_deal] = c["deal_fate"][by_deal]
+        fate[by_cust] = np.where(c["t_cust_end"][by_cust] <= t, c["cust_fate"][by_cust], IN_CUSTODY)
         return fate
 
     def census(self, t: float) -> dict[str, int]:
@@ -245,9 +283,10 @@ class PrisonerTable:
             "resettled": int((present & (fate == RESETTLED)).sum()),
             "died": int((present & (fate == DIED)).sum()),
             "held": int((present & (fate == HELD)).sum()),
+            "in_custody": int((present & (fate == IN_CUSTODY)).sum()),
         }
         lhs = out["initial_held"] + out["captured"]
-        rhs = out["repatriated"] + out["resettled"] + out["died"] + out["held"]
+        rhs = out["repatriated"] + out["resettled"] + out["died"] + out["held"] + out["in_custody"]
         if lhs != rhs:
             raise AssertionError(f"conservation broken at t={t}: {lhs} != {rhs} ({out})")
         if int(self.held_mask(t).sum()) != out["held"]:
@@ -260,9 +299,9 @@ class PrisonerTable:
 
 
 def default_column(k: str, n: int) -> np.ndarray:
-    if k in ("t_drift", "t_death", "t_exo", "t_deal", "drift_e", "death_e"):
+    if k in ("t_drift", "t_death", "t_exo", "t_deal", "t_cust", "t_cust_end", "drift_e", "death_e"):
         return np.full(n, INF)
-    if k in ("dest", "deal_id"):
+    if k in ("dest", "deal_id", "cust_dest", "cust_id"):
         return np.full(n, -1)
     if k in ("hum_delay", "asy_delay"):
         return np.zeros(n)

@@ -40,6 +40,20 @@ OUTCOME_COLUMNS = (
     "stages",
     "stages_slipped",
     "deals_cut_short",
+    # neutral custody (sim.model.custody): handed = home + stayed + resettled + died + in custody
+    "handed_to_custody",
+    "custody_returned_home",
+    "custody_stayed",
+    "custody_resettled",
+    "custody_died",
+    "in_custody_at_end",
+    # remains (sim.model.remains), never in the counts of people above:
+    # initial + added = repatriated + held at end
+    "remains_initial",
+    "remains_added",
+    "remains_repatriated",
+    "remains_held_at_end",
+    "remains_handovers",
 )
 
 PARTY_COLUMNS = (
@@ -54,6 +68,10 @@ PARTY_COLUMNS = (
     "died_in_custody",
     "own_died",
     "own_still_held",
+    "handed_to_custody",
+    "own_in_custody",
+    "remains_given",
+    "remains_received",
 )
 
 

@@ -15,12 +15,15 @@ import simpy
 
 from sim.model.captivity import apply_captivity, apply_exogenous, consume_exposure, drift_rates
 from sim.model.captures import holding_block, stream_block
+from sim.model.custody import custody_watch
 from sim.model.formats import format_process
 from sim.model.initiative import party_initiative
 from sim.model.negotiation import Transfer
 from sim.model.outcome import build_result
 from sim.model.prisoners import Incidents, PrisonerTable
 from sim.model.records import RunResult
+from sim.model.remains import remains_returns
+from sim.model.remains_ledger import RemainsLedger
 from sim.model.streams import DrawBuffer, Streams
 from sim.model.timeline import timeline
 from sim.model.world import Talks
@@ -59,6 +62,7 @@ class Simulation:
         self.party_index = {pid: i for i, pid in enumerate(self.party_ids)}
         self.n_parties = len(self.party_ids)
         self.table = PrisonerTable(len(scenario.parties))
+        self.remains = RemainsLedger(self.scn, self.streams)
         self.incidents: dict[str, Incidents] = {}
         self.counters: defaultdict[str, int] = defaultdict(int)
         self.events: list[tuple[float, str, dict[str, Any]]] = []
@@ -203,6 +207,8 @@ class Simulation:
         if rates_changed:  # use up exposure at the old rates, continue at the new ones
             consume_exposure(old, tab, alive, self._rebased, t)
         self.scn = new
+        if old.remains != new.remains:
+            self.remains.rephase(old, new, t)
         self._set_flags()
         if rates_changed:
             drift_rates(new, tab, alive)
@@ -269,6 +275,10 @@ class Simulation:
             self.env.process(timeline(self, self.book.days))
         for i, f in enumerate(self.book.formats):
             self.env.process(format_process(self, i, f))
+        for i in range(len(self.scn.custody)):
+            self.env.process(custody_watch(self, i))
+        for k in range(len(self.scn.remains)):
+            self.env.process(remains_returns(self, k))
         horizon = float(self.scn.horizon)
         if self.check_invariants:
             self.census_log.append((0.0, self.table.census(0.0)))
@@ -276,6 +286,7 @@ class Simulation:
                 self.env.step()
                 self.census_log.append((self.env.now, self.table.census(self.env.now)))
                 self.table.check_index()
+                self.remains.census(self.env.now)
         else:
             self.env.run(until=horizon)
         return build_result(self, horizon)

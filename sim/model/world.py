@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
     from sim.model.negotiation import Transfer
     from sim.model.prisoners import PrisonerTable
+    from sim.model.remains_ledger import RemainsLedger
+    from sim.model.streams import Streams
     from sim.scenario.dists import _Dist
     from sim.scenario.schema import Scenario
 
@@ -56,6 +58,8 @@ class World(Protocol):
     scn: Scenario  # the scenario of the current timeline phase
     env: simpy.Environment
     table: PrisonerTable
+    remains: RemainsLedger  # stocks of remains, counted apart from prisoners
+    streams: Streams  # named random streams, for draws in blocks
     party_ids: list[str]
     n_parties: int
     allies: list[set[int]]  # per party: indices of its allies

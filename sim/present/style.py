@@ -77,6 +77,17 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "stages": ("stages of deals carried out", "stages"),
     "stages_slipped": ("stages that slipped", "stages"),
     "deals_cut_short": ("deals whose later stages were cancelled", "deals"),
+    "handed_to_custody": ("handed to neutral custody", "people"),
+    "custody_returned_home": ("home after neutral custody", "people"),
+    "custody_stayed": ("stayed with the holder after neutral custody", "people"),
+    "custody_resettled": ("to a third country after neutral custody", "people"),
+    "custody_died": ("died in neutral custody", "people"),
+    "in_custody_at_end": ("in neutral custody at horizon", "people"),
+    "remains_initial": ("remains held at start", "remains"),
+    "remains_added": ("remains added", "remains"),
+    "remains_repatriated": ("remains repatriated", "remains"),
+    "remains_held_at_end": ("remains held at horizon", "remains"),
+    "remains_handovers": ("handovers of remains", "handovers"),
 }
 
 BAND_50 = 0.35  # alpha of the p25–p75 band

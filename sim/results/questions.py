@@ -50,6 +50,7 @@ FATES = (
     "resettled_by_deal",
     "died",
     "held",
+    "in_custody",
 )
 """The fates of ``fates``: they add up to ``total``, the prisoners present in the run."""
 
@@ -257,7 +258,10 @@ def fates(run: RunResult, nationality: str) -> dict[str, int]:
     - ``resettled_by_deal``: handed to a third country that takes them in, in a deal;
     - ``resettled_by_holder``: granted asylum by the party holding them (the rest of resettled);
     - ``died``: died in custody; ``held``: still held;
-    - ``total``: all of them (the six add up to it).
+    - ``in_custody``: in neutral custody (``sim.model.custody``) at the horizon; those who left
+      it are counted by their choice (home in ``repatriated_other``, staying or a third
+      country in ``resettled_by_holder``);
+    - ``total``: all of them (the seven add up to it).
 
     Uses the run's events (executed deals), per-party accounting and captivity life tables, so
     the run must have been recorded with ``keep_events=True`` for the ``by_deal`` split."""
@@ -272,9 +276,10 @@ def fates(run: RunResult, nationality: str) -> dict[str, int]:
     repatriated = int(row["repatriated_home"])
     died = int(row["own_died"])
     held = int(row["own_still_held"])
+    in_custody = int(row.get("own_in_custody", 0))
     by_deal_home = int(moved.loc[home, "count"].sum())
     by_deal_away = int(moved.loc[~home, "count"].sum())
-    resettled = total - repatriated - died - held
+    resettled = total - repatriated - died - held - in_custody
     return {
         "total": total,
         "repatriated_by_deal": by_deal_home,
@@ -283,6 +288,7 @@ def fates(run: RunResult, nationality: str) -> dict[str, int]:
         "resettled_by_deal": by_deal_away,
         "died": died,
         "held": held,
+        "in_custody": in_custody,
     }
 
 

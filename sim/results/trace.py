@@ -53,12 +53,13 @@ def story(scn: Scenario, result: RunResult) -> list[tuple[float, str]]:
         ids = scn.party_ids
         fate, t_exit = p["fate"], p["t_exit"]
         via_deal = p["t_deal"] == t_exit
+        via_custody = p["t_cust"] == t_exit  # told by the custody events
         for code, verbs in (
             (DIED, ("dies in captivity held by", "die in captivity held by")),
             (REPATRIATED, ("released on humanitarian grounds by",) * 2),
             (RESETTLED, ("granted asylum by",) * 2),
         ):
-            m = (fate == code) & (t_exit <= result.horizon)
+            m = (fate == code) & (t_exit <= result.horizon) & ~via_custody
             if code != DIED:
                 m &= ~via_deal
             if not m.any():
@@ -100,6 +101,24 @@ def _event_text(kind: str, d: dict[str, Any]) -> str:
         return f"deal #{d['deal']} executed: {_who(d['transfers'])}"
     if kind == "stage":
         return f"deal #{d['deal']} stage {d['stage']} of {d['of']}: {_who(d['transfers'])}"
+    if kind == "custody":
+        handed = "; ".join(f"{holder} hands {n} {nat}" for holder, nat, n in d["handed"])
+        return (
+            f"neutral custody {d['custody']} ({d['custodian']}): {handed} who refuse to go home, "
+            f"for an explanation period to day {d['until']:.1f}"
+        )
+    if kind == "custody_end":
+        parts = [f"{d['home']} go home", f"{d['stayed']} stay"]
+        parts += [f"{n} go to {dest}" for dest, n in d["resettled"]]
+        if d["died"]:
+            parts.append(f"{d['died']} died in custody")
+        return f"neutral custody {d['custody']} ends for {d['handed']}: " + ", ".join(parts)
+    if kind == "remains":
+        moved = "; ".join(
+            f"{holder} hands over {n} {nat} remains" for holder, nat, n in d["transfers"]
+        )
+        how = f"with deal #{d['deal']}" if d.get("deal") is not None else "repatriation of remains"
+        return f"{how}: {moved}"
     if kind == "breakdown":
         return f"talks #{tk} break down"
     if kind == "deadline":

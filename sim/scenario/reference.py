@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from sim.scenario import dists, fields, formats, parties, schema
+from sim.scenario import custody, dists, fields, formats, parties, rates, remains, schema
 from sim.scenario.strategies import STRATEGIES
 
 SECTIONS: list[tuple[str, type[BaseModel]]] = [
@@ -25,7 +25,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("parties[].strategy: Strategy", parties.StrategySpec),
     ("holdings[]: Holding", schema.Holding),
     ("capture_streams[]: CaptureStream", schema.CaptureStream),
-    ("capture_streams[].rate[]: RatePhase", schema.RatePhase),
+    ("capture_streams[].rate[]: RatePhase", rates.RatePhase),
     ("captivity: Captivity", schema.Captivity),
     ("captivity.death_hazard: DeathHazard", schema.DeathHazard),
     ("captivity.preference_drift: PreferenceDrift", schema.PreferenceDrift),
@@ -37,6 +37,9 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("formats[]: Format", formats.Format),
     ("formats[].states[]: FormatState", formats.FormatState),
     ("formats[].transitions[]: Transition", formats.Transition),
+    ("custody[]: Custody", custody.Custody),
+    ("remains[]: Remains", remains.Remains),
+    ("remains[].returns: RemainsReturns", remains.RemainsReturns),
 ]
 
 DIST_CLASSES = dists.DIST_CLASSES
@@ -74,6 +77,8 @@ def _type_name(ann: Any) -> str:
         if base is parties.StrategySpec:
             return "strategy"
         return _type_name(base)
+    if origin is typing.Literal:
+        return " or ".join(str(a) for a in get_args(ann))
     if origin in (typing.Union, types.UnionType):
         return " or ".join(_type_name(a) for a in get_args(ann))
     if origin is list:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from sim.scenario.custody import custody_problems
 from sim.scenario.paths import PathT
+from sim.scenario.remains import remains_problems
 from sim.scenario.schema import AGENDA_FLAGS, Scenario
 
 
@@ -125,6 +127,8 @@ def check_references(scn: Scenario) -> list[tuple[PathT, str]]:
         problems.append((("horizon",), "expected a horizon after the start date"))
     problems += format_problems(scn)
     problems += agenda_problems(scn)
+    problems += custody_problems(scn.custody, ids, [m.id for m in scn.intermediaries])
+    problems += remains_problems(scn.remains, ids, scn.horizon)
     return problems
 
 

@@ -30,11 +30,15 @@ from pydantic import (
     field_validator,
 )
 
+from sim.scenario.custody import Custody
 from sim.scenario.dists import Dist, Exponential, Fixed
 from sim.scenario.fields import Day, Id, Model, Share
 from sim.scenario.formats import Format
 from sim.scenario.lookup import get_value
 from sim.scenario.parties import PREFERENCES_HELP, Party, Preferences
+from sim.scenario.rates import RatePhase
+from sim.scenario.rates import rate_shorthand as _rate_shorthand
+from sim.scenario.remains import Remains
 
 
 class PreferenceDrift(Model):
@@ -62,19 +66,6 @@ class Holding(Model):
     preference_drift: PreferenceDrift | None = Field(
         None, description="wish change of these prisoners (default: captivity.preference_drift)"
     )
-
-
-class RatePhase(Model):
-    """From day `from` on, capture incidents happen at `per_day` (until the next phase)."""
-
-    from_: Day = Field(0.0, alias="from", description="day (or date) the phase starts")
-    per_day: float = Field(ge=0, le=10_000, description="capture incidents per day")
-
-
-def _rate_shorthand(value: Any) -> Any:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return [{"from": 0.0, "per_day": value}]
-    return value
 
 
 class CaptureStream(Model):
@@ -285,6 +276,14 @@ class Scenario(Model):
     timeline: list[TimelineChange] = Field(default_factory=list, description="dated changes")
     formats: list[Format] = Field(
         default_factory=list, description="negotiating formats that open and close by themselves"
+    )
+    custody: list[Custody] = Field(
+        default_factory=list,
+        description="neutral custody of prisoners who refuse to go home (see Custody)",
+    )
+    remains: list[Remains] = Field(
+        default_factory=list,
+        description="remains of the dead, counted apart from prisoners (see Remains)",
     )
 
     # the scenario in force at each timeline phase and format state (sim.scenario.phases)

@@ -144,7 +144,7 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
                 "holders": draw(
                     st.lists(st.sampled_from([x for x in ids if x != custodian]), unique=True)
                 ),
-                "on": draw(st.sampled_from(["deal", "activation"])),
+                "trigger": draw(st.sampled_from(["deal", "activation"])),
                 "active": draw(st.booleans()),
                 "delay": {"dist": "exponential", "mean": draw(st.floats(0.1, 20.0))},
                 "explanation": {"dist": "exponential", "mean": draw(st.floats(1.0, 90.0))},
@@ -301,8 +301,9 @@ def check_fates_against_first_exit(res: RunResult, scn: Scenario) -> None:
     # custody: a choice of home is a repatriation to the nationality, every other choice goes
     # elsewhere, and nobody leaves custody before entering it
     nat, dest = p["nat"][present][by_cust], p["cust_dest"][present][by_cust]
+    chose = cust_fate[by_cust] != DIED  # the dead keep the choice they did not live to make
     home = cust_fate[by_cust] == REPATRIATED
-    assert np.array_equal(home, dest == nat) or (cust_fate[by_cust][dest == nat] == DIED).all()
+    assert np.array_equal(home[chose], (dest == nat)[chose])
     assert np.all(end[by_cust] >= t_cust[by_cust])
     handed = [(t, d) for t, kind, d in res.events if kind == "custody"]
     assert sum(n for _, d in handed for *_, n in d["handed"]) == int(by_cust.sum())
@@ -313,8 +314,8 @@ def check_fates_against_first_exit(res: RunResult, scn: Scenario) -> None:
     # time (a staged deal: at each stage's time), in the numbers it records per (holder,
     # nationality, destination)
     dealt = np.flatnonzero(present)[by_deal]
+    # (a staged deal still in progress at the horizon has stages but no `executed` yet)
     executed = [(t, d) for t, kind, d in res.events if kind == "executed"]
-    assert sum(n for _, d in executed for *_, n in d["transfers"]) == len(dealt)
     stages = [(t, d) for t, kind, d in res.events if kind == "stage"]
     staged = {d["deal"] for _, d in stages}
     units = stages + [(t, d) for t, d in executed if d["deal"] not in staged]
@@ -351,6 +352,8 @@ def test_conservation_at_every_event_and_exits_are_single(raw: dict[str, Any], s
     check_fates_against_first_exit(res, scn)
     o = res.outcomes
     target(float(o["exchanged"]), label="prisoners exchanged")  # steer towards worlds with deals
+    target(float(o["handed_to_custody"]), label="handed to custody")
+    target(float(o["remains_repatriated"]), label="remains repatriated")
     assert o["initial_held"] + o["captured"] == (
         o["repatriated"] + o["resettled"] + o["died"] + o["held_at_end"] + o["in_custody_at_end"]
     )
@@ -359,7 +362,7 @@ def test_conservation_at_every_event_and_exits_are_single(raw: dict[str, Any], s
         o["repatriated"] + o["resettled"]
     )
     assert o["handed_to_custody"] == custody_out + o["custody_died"] + o["in_custody_at_end"]
-    for t, census in sim.census_log:  # conservation at every event, custody included
+    for _t, census in sim.census_log:  # conservation at every event, custody included
         assert census["initial_held"] + census["captured"] == sum(
             census[k] for k in ("repatriated", "resettled", "died", "held", "in_custody")
         )
@@ -371,7 +374,13 @@ def test_conservation_at_every_event_and_exits_are_single(raw: dict[str, Any], s
     assert sum(moved) == o["remains_repatriated"]
     assert sum(r["remains_received"] for r in res.parties) == o["remains_repatriated"]
     assert sum(r["remains_given"] for r in res.parties) == o["remains_repatriated"]
-    people = [n for d in res.deals if d["outcome"] == "executed" for *_, n in d["transfers"]]
+    staged = {d["deal"] for _, kind, d in res.events if kind == "stage"}
+    people = [
+        n
+        for _, kind, d in res.events
+        if kind == "stage" or (kind == "executed" and d["deal"] not in staged)
+        for *_, n in d["transfers"]
+    ]
     assert sum(people) == o["exchanged"]
 
 
@@ -400,6 +409,74 @@ def test_fates_follow_the_first_exit_in_a_world_with_every_kind_of_exit(
         seen.update({k: int(res.outcomes[k]) for k in ("exchanged", "humanitarian_released")})
         seen["died"] += int(res.outcomes["died"])
     assert min(seen["exchanged"], seen["humanitarian_released"], seen["died"]) >= 1, seen
+
+
+def test_fates_follow_the_first_exit_with_neutral_custody_and_remains(
+    toy_scenario_text: str,
+) -> None:
+    """The same checks where refusers go to neutral custody after every deal (some die there,
+    some go home, some stay, some leave for a third party) and remains go with the deals and
+    apart from them: conservation at every event with custody counted apart, remains
+    conserved at every event (``RemainsLedger.census``), one exit per prisoner."""
+    wishes = {"return": 0.6, "stay": 0.4}
+    scn = loads_scenario(
+        toy_scenario_text.replace("holdings:", "  - {id: n, initiative: null}\nholdings:"),
+        {
+            "holdings.0.preferences": wishes,
+            "holdings.1.preferences": wishes,
+            "capture_streams.a_takes_b.preferences": wishes,
+            "capture_streams.b_takes_a.preferences": wishes,
+            "custody": [
+                {
+                    "id": "nnrc",
+                    "custodian": "n",
+                    "delay": {"dist": "exponential", "mean": 3},
+                    "explanation": {"dist": "exponential", "mean": 40},
+                    "choices": {"return": 0.3, "stay": 0.4, "resettle:n": 0.3},
+                    "death_hazard": 0.01,
+                }
+            ],
+            "remains": [
+                {
+                    "id": "ra",
+                    "holder": "a",
+                    "nationality": "b",
+                    "initial": 30,
+                    "added": 0.5,
+                    "with_deals": 0.5,
+                },
+                {
+                    "id": "rb",
+                    "holder": "b",
+                    "nationality": "a",
+                    "added": 1,
+                    "returns": {"at": [50], "rate": 0.02, "share": 0.7},
+                },
+            ],
+        },
+    )
+    seen: Counter[str] = Counter()
+    for rep in range(3):
+        sim = Simulation(scn, 5, rep, check_invariants=True, keep_prisoners=True)
+        res = sim.run()
+        check_fates_against_first_exit(res, scn)
+        o = res.outcomes
+        assert o["initial_held"] + o["captured"] == (
+            o["repatriated"]
+            + o["resettled"]
+            + o["died"]
+            + o["held_at_end"]
+            + o["in_custody_at_end"]
+        )
+        assert o["remains_initial"] + o["remains_added"] == (
+            o["remains_repatriated"] + o["remains_held_at_end"]
+        )
+        seen.update({k: int(o[k]) for k in o if k.startswith(("custody_", "remains_"))})
+        seen["handed_to_custody"] += int(o["handed_to_custody"])
+    assert seen["handed_to_custody"] > 20, seen
+    for key in ("custody_returned_home", "custody_stayed", "custody_resettled", "custody_died"):
+        assert seen[key] >= 1, seen
+    assert seen["remains_repatriated"] > 0 and seen["remains_handovers"] >= 3, seen
 
 
 @SETTINGS

@@ -39,7 +39,10 @@ def test_scenario_runs_with_conservation_at_every_event(path: Path) -> None:
     assert len(sim.census_log) > 10
     o = res.outcomes
     assert o["initial_held"] + o["captured"] == (
-        o["repatriated"] + o["resettled"] + o["died"] + o["held_at_end"]
+        o["repatriated"] + o["resettled"] + o["died"] + o["held_at_end"] + o["in_custody_at_end"]
+    )
+    assert o["remains_initial"] + o["remains_added"] == (
+        o["remains_repatriated"] + o["remains_held_at_end"]
     )
 
 

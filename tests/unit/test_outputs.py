@@ -73,6 +73,17 @@ RUNS_EXTRA = [
     "stages",
     "stages_slipped",
     "deals_cut_short",
+    "handed_to_custody",
+    "custody_returned_home",
+    "custody_stayed",
+    "custody_resettled",
+    "custody_died",
+    "in_custody_at_end",
+    "remains_initial",
+    "remains_added",
+    "remains_repatriated",
+    "remains_held_at_end",
+    "remains_handovers",
 ]
 SUMMARY_COLUMNS = ["metric", "mean", "sd", "ci_low", "ci_high", "p05", "p50", "p95", "n"]
 PARTY_COLUMNS = [
@@ -86,6 +97,10 @@ PARTY_COLUMNS = [
     "died_in_custody",
     "own_died",
     "own_still_held",
+    "handed_to_custody",
+    "own_in_custody",
+    "remains_given",
+    "remains_received",
 ]
 TIMESERIES_COLUMNS = [
     "day",

@@ -13,7 +13,7 @@ import pytest
 from scipy import stats
 
 from sim.experiments.experiment import run_replications
-from sim.model.prisoners import DIED, HELD, REPATRIATED, RESETTLED
+from sim.model.prisoners import DIED, HELD, IN_CUSTODY, REPATRIATED, RESETTLED
 from sim.model.records import LifeTable, RunResult
 from sim.results import questions
 from sim.scenario.loading import load_scenario
@@ -168,6 +168,7 @@ def test_fates_of_a_hand_built_run() -> None:
         "resettled_by_deal": 2,
         "died": 1,
         "held": 1,
+        "in_custody": 0,
     }
     assert sum(f[k] for k in questions.FATES) == f["total"]
     with pytest.raises(KeyError, match="south_korea"):
@@ -216,6 +217,7 @@ def test_on_real_runs_agrees_with_the_prisoner_table(kursk_path: Path) -> None:
             "resettled_by_deal": int((mine & (fate == RESETTLED) & by_deal).sum()),
             "died": int((mine & (fate == DIED)).sum()),
             "held": int((mine & (fate == HELD)).sum()),
+            "in_custody": int((mine & (fate == IN_CUSTODY)).sum()),
         }
         assert questions.fates(run, "dprk") == expected
         home = mine & (fate == REPATRIATED) & by_deal
