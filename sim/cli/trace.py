@@ -53,9 +53,16 @@ def cmd(args: argparse.Namespace) -> int:
     print(f"{scn.name}: replication {args.replication}, seed {seed}")
     print(format_story(scn, res, args.limit))
     o = res.outcomes
+    custody = f", {o['in_custody_at_end']} in neutral custody" if o["handed_to_custody"] else ""
+    remains = (
+        f"; remains (counted apart): {o['remains_repatriated']} repatriated, "
+        f"{o['remains_held_at_end']} held"
+        if o["remains_initial"] + o["remains_added"]
+        else ""
+    )
     print(
         f"-- at the horizon: {o['repatriated']} repatriated, {o['resettled']} resettled, "
-        f"{o['died']} died, {o['held_at_end']} still held; {o['deals']} deals, "
-        f"{o['deals_collapsed']} collapsed, {o['negotiations']} talks"
+        f"{o['died']} died, {o['held_at_end']} still held{custody}; {o['deals']} deals, "
+        f"{o['deals_collapsed']} collapsed, {o['negotiations']} talks{remains}"
     )
     return EXIT_OK

@@ -286,3 +286,17 @@ def test_an_intermediary_can_be_the_custodian() -> None:
     text += "intermediaries:\n  - {id: icrc, connects: [a, b]}\n"
     scn = loads_scenario(text)
     assert run(scn)[1].outcomes["handed_to_custody"] == 10
+
+
+def test_pxsim_trace_tells_custody_at_the_horizon(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from sim.cli.main import main
+
+    path = tmp_path / "c.yaml"
+    path.write_text(QUIET.format(n=50, hazard=0.0).replace("horizon: 200", "horizon: 60"))
+    assert main(["trace", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "neutral custody nnrc (n): a hands 50 b who refuse to go home" in out
+    assert out.rstrip().splitlines()[-1] == (
+        "-- at the horizon: 0 repatriated, 0 resettled, 0 died, 10 still held, "
+        "50 in neutral custody; 0 deals, 0 collapsed, 0 talks"
+    )
