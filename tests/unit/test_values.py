@@ -5,6 +5,7 @@ declaration behind a path (``field_info``), and no import cycle for any of it.""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Any
 
@@ -320,7 +321,17 @@ def field_and_value(draw: st.DrawFn) -> tuple[str, float | int]:
 @given(field_and_value())
 def test_a_value_within_bounds_reads_back_as_itself(case: tuple[str, float | int]) -> None:
     path, value = case
-    changed = KURSK_SCN.with_values({path: value})
+    # values within a field's bounds may still make a run too large to hold in memory
+    # (sim.scenario.size refuses those); that limit is lifted here, as a large study would
+    saved = os.environ.get("PXSIM_MAX_PRISONERS")
+    os.environ["PXSIM_MAX_PRISONERS"] = str(10**18)
+    try:
+        changed = KURSK_SCN.with_values({path: value})
+    finally:
+        if saved is None:
+            del os.environ["PXSIM_MAX_PRISONERS"]
+        else:
+            os.environ["PXSIM_MAX_PRISONERS"] = saved
     assert changed.get(path) == value
     assert type(changed.get(path)) is type(KURSK_SCN.get(path))  # whole numbers stay int
 
