@@ -80,10 +80,16 @@ def execute(sim: World, deal_id: int, tk: Talks, transfers: dict[Transfer, int])
             moved[line] = moved.get(line, 0) + n
             lines.append((*line, n))
         stages.append((env.now, lines))
+        sim.counters["stages"] += 1
         if sim.first_deal_day is None:
             sim.first_deal_day = env.now
         if k > 1:
             sim.record(env.now, "stage", deal=deal_id, stage=i + 1, of=k, transfers=lines)
+            # recorded as it goes: a deal still in stages at the horizon keeps what it moved
+            deal.update(outcome="in_stages", day=env.now, stages=stages, moved=_moved(stages))
+            deal["transfers"] = [(*line, n) for line, n in moved.items()]
+            if i == 0:
+                sim.deals.append(deal)
             last = i == k - 1
             if (
                 not last
@@ -94,18 +100,19 @@ def execute(sim: World, deal_id: int, tk: Talks, transfers: dict[Transfer, int])
                 sim.counters["deals_cut_short"] += 1
                 break
     sim.counters["deals"] += 1
-    sim.counters["stages"] += len(stages)
-    total = sum(n for _, lines in stages for *_, n in lines)
     transfers_moved = [(*line, n) for line, n in moved.items()]
-    deal.update(outcome="executed", day=env.now, moved=total, transfers=transfers_moved)
-    if k > 1:
-        deal["stages"] = stages
-    sim.deals.append(deal)
+    deal.update(outcome="executed", day=env.now, moved=_moved(stages), transfers=transfers_moved)
+    if k == 1:
+        sim.deals.append(deal)
     sim.record(env.now, "executed", deal=deal_id, talks=tk.id, transfers=transfers_moved)
     remains = remains_with_deal(sim, deal_id, tk.parties)  # counted apart from people
     if remains:
         deal["remains"] = remains
     custody_after_deal(sim, transfers_moved)  # refusers to neutral custody, where it applies
+
+
+def _moved(stages: list[tuple[float, list[tuple[str, str, str, int]]]]) -> int:
+    return sum(n for _, lines in stages for *_, n in lines)
 
 
 def _hand_over_stage(

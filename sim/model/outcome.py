@@ -171,7 +171,8 @@ def build_result(sim: Finished, horizon: float) -> RunResult:
         row = channels.setdefault(
             d["channel"], {"talks": 0, "deals": 0, "collapsed": 0, "moved": 0}
         )
-        row["deals" if d["outcome"] == "executed" else "collapsed"] += 1
+        if d["outcome"] in ("executed", "collapsed"):  # not a deal still in stages
+            row["deals" if d["outcome"] == "executed" else "collapsed"] += 1
         row["moved"] += int(d["moved"])
     talks = [
         {

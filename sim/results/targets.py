@@ -104,8 +104,10 @@ class DealHistory:
         executed = [d for d in res.deals if d.get("outcome") == "executed"]
         executed.sort(key=lambda d: d["day"])
         days = np.array([d["day"] for d in executed], dtype=float)
+        # stages: of executed deals, and of deals still in stages at the horizon
+        moving = [d for d in res.deals if d.get("outcome") in ("executed", "in_stages")]
         stages = sorted(
-            (stage for d in executed for stage in d.get("stages", [(d["day"], d["transfers"])])),
+            (stage for d in moving for stage in d.get("stages", [(d["day"], d["transfers"])])),
             key=lambda s: s[0],
         )
         return cls(

@@ -330,6 +330,13 @@ def check_fates_against_first_exit(res: RunResult, scn: Scenario) -> None:
         marked = zip(p["holder"][rows], p["nat"][rows], p["dest"][rows], strict=True)
         assert Counter((int(h), int(q), int(to)) for h, q, to in marked) == Counter(counts), d
     assert sum(n for _, d in units for *_, n in d["transfers"]) == len(dealt)
+    # the deal records say the same: every deal that moved anyone, finished or still in stages
+    # at the horizon, records the people its events moved
+    by_id = {d["deal"]: d for d in res.deals}
+    for deal_id in {d["deal"] for _, d in units}:
+        moved = sum(n for _, d in units if d["deal"] == deal_id for *_, n in d["transfers"])
+        assert by_id[deal_id]["moved"] == moved, by_id[deal_id]
+        assert by_id[deal_id]["outcome"] in ("executed", "in_stages")
 
 
 @SETTINGS

@@ -198,3 +198,22 @@ def test_staged_deals_conserve_people_at_every_event() -> None:
         res = sim.run()  # the census is checked at every event
         assert res.outcomes["stages"] >= res.outcomes["deals"]
         assert res.outcomes["initial_held"] == 600
+
+
+def test_a_deal_still_in_stages_at_the_horizon_keeps_what_it_moved() -> None:
+    """Stages 5 days apart from day 2.6: by the horizon (day 8) two of three are done. The
+    deal is not executed yet (Ukraine numbers an exchange when it is done), but the people of
+    its first two stages are home, in every count that counts people."""
+    text = SWAP.format(
+        stages="{count: {dist: fixed, value: 3}, gap: {dist: fixed, value: 5}}", wounded=0
+    ).replace("horizon: 60", "horizon: 10")
+    scn = loads_scenario(text)
+    res = Simulation(scn, 1, 0, check_invariants=True).run()
+    out = res.outcomes
+    assert (out["deals"], out["stages"], out["exchanged"]) == (0, 2, 400)
+    (deal,) = res.deals
+    assert deal["outcome"] == "in_stages" and deal["moved"] == 400 and len(deal["stages"]) == 2
+    hist = DealHistory.of(res)
+    returned = Target("r", "cumulative_returned", party="a", days=(9.0,), dates=("d",))
+    assert target_statistics(returned, hist).tolist() == [200.0]
+    assert res.channels["direct"] == {"talks": 1, "deals": 0, "collapsed": 0, "moved": 400}
