@@ -59,13 +59,22 @@ def _events(run: RunResult | Iterable[Event]) -> Iterable[Event]:
     return run.events if isinstance(run, RunResult) else run
 
 
+def _moves(run: RunResult | Iterable[Event]) -> Iterable[Event]:
+    """The events that move people: a deal's stages where it had them, else its execution."""
+    events = list(_events(run))
+    staged = {data.get("deal") for _, kind, data in events if kind == "stage"}
+    for day, kind, data in events:
+        if kind == "stage" or (kind == "executed" and data.get("deal") not in staged):
+            yield day, kind, data
+
+
 def transfers(run: RunResult | Iterable[Event], nationality: str | None = None) -> pd.DataFrame:
-    """Every prisoner moved by an executed deal, one row per transfer line with a nonzero count:
-    ``day, deal, holder, nationality, destination, count`` (optionally one nationality's)."""
+    """Every prisoner moved by a deal (stage by stage where it went in stages), one row per
+    transfer line with a nonzero count: ``day, deal, holder, nationality, destination, count``
+    (optionally one nationality's)."""
     rows = [
         (float(day), data.get("deal"), holder, nat, dest, int(count))
-        for day, kind, data in _events(run)
-        if kind == "executed"
+        for day, _kind, data in _moves(run)
         for holder, nat, dest, count in data.get("transfers", ())
         if count > 0 and (nationality is None or nat == nationality)
     ]
@@ -81,12 +90,13 @@ def first_transfer_day(
     ``destination`` (default: home, ``destination == nationality``); NaN if none did.
 
     ``run`` is a ``RunResult`` recorded with events, or its ``events`` list of
-    ``(day, kind, data)``; only ``kind == "executed"`` counts (agreed deals that collapse, or
-    lines that moved nobody because the prisoners were no longer there, do not)."""
+    ``(day, kind, data)``; only deals carried out count, at the stage that moved the prisoner
+    where the deal went in stages (agreed deals that collapse, or lines that moved nobody
+    because the prisoners were no longer there, do not)."""
     dest = nationality if destination is None else destination
     first = math.inf
-    for day, kind, data in _events(run):
-        if kind != "executed" or day >= first:
+    for day, _kind, data in _moves(run):
+        if day >= first:
             continue
         for _holder, nat, to, count in data.get("transfers", ()):
             if nat == nationality and to == dest and count > 0:

@@ -217,3 +217,13 @@ def test_a_deal_still_in_stages_at_the_horizon_keeps_what_it_moved() -> None:
     returned = Target("r", "cumulative_returned", party="a", days=(9.0,), dates=("d",))
     assert target_statistics(returned, hist).tolist() == [200.0]
     assert res.channels["direct"] == {"talks": 1, "deals": 0, "collapsed": 0, "moved": 400}
+
+
+def test_the_first_transfer_is_the_first_stage() -> None:
+    from sim.results.questions import first_transfer_day, transfers
+
+    _, res = run("{count: {dist: fixed, value: 3}, gap: {dist: fixed, value: 1}}")
+    days = [t for t, _ in stage_events(res)]
+    assert first_transfer_day(res, "b") == days[0]
+    moved = transfers(res, "b")
+    assert moved["day"].tolist() == days and moved["count"].tolist() == [100, 100, 100]
