@@ -89,11 +89,14 @@ def _cumulative_panel(ax: Axes, t: Target, chk: Check, rows: pd.DataFrame, start
     inside = rows["inside_90"].to_numpy(dtype=bool)
     ax.plot(dates[inside], obs[inside], "o", color=OBS, ms=4, zorder=3)
     ax.plot(dates[~inside], obs[~inside], "X", color=MISS, ms=7, zorder=3)
-    what = "deals" if t.kind == "cumulative_deals" else f"returned to {t.party}"
+    what, unit = {
+        "cumulative_deals": ("deals", "deals"),
+        "cumulative_stages": ("stages of deals", "stages"),
+    }.get(t.kind, (f"returned to {t.party}", "people"))
     ax.set_title(
         f"{t.id}: {what}\n{int(inside.sum())} of {len(inside)} observed inside the 90% band"
     )
-    ax.set_ylabel("cumulative " + ("deals" if t.kind == "cumulative_deals" else "people"))
+    ax.set_ylabel(f"cumulative {unit}")
     date_axis(ax, x[0], x[-1])
     thousands(ax)
 
