@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -74,23 +75,59 @@ class SerialBackend:
         pass
 
 
+# seconds from starting a spawn pool to its first result on the 2-core machine (workers
+# importing sim.experiments.chunks; benchmarks/README.md, "Where the time goes")
+POOL_START_UP_S = 0.8
+
+
+def pool_pays(seconds_per_task: float, remaining: int, workers: int) -> bool:
+    """Whether starting a pool of ``workers`` would finish ``remaining`` tasks sooner than
+    running them here, one after another: it saves ``1 − 1/workers`` of their time and costs
+    ``POOL_START_UP_S``."""
+    return seconds_per_task * remaining * (1 - 1 / workers) > POOL_START_UP_S
+
+
 class LocalBackend:
     """A pool of worker processes started with ``spawn`` (safe from notebooks and threads).
 
     At most ``2 × workers`` chunks are in flight, so memory stays bounded. If a worker dies
-    (the pool breaks), the pool is restarted and unfinished chunks are submitted again."""
+    (the pool breaks), the pool is restarted and unfinished chunks are submitted again.
+
+    With the number of workers left to it (``auto``), it chooses it from the work: tasks run
+    here, one by one, while the work left is too small for a pool to pay for its start-up
+    (``pool_pays``, from the time the tasks so far took); a small run never starts one, so it
+    is never slower on two workers than on one. Results are the same either way (tasks are
+    pure functions of themselves)."""
 
     name = "local"
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, *, auto: bool = False) -> None:
         self.workers = local_workers(workers)
+        self.auto = auto
         self._pool: ProcessPoolExecutor | None = None
+
+    def _here_while_cheaper(self, pending: list[Any], on_result: OnResult, fn: Work) -> list[Any]:
+        """Run tasks in this process while a pool would not pay; return the rest."""
+        spent, done = 0.0, 0
+        while pending:
+            t0 = time.perf_counter()
+            on_result(fn(pending.pop()))
+            spent += time.perf_counter() - t0
+            done += 1
+            if pool_pays(spent / done, len(pending), self.workers):
+                break
+        if not pending and self._pool is None:
+            self.name, self.workers = "serial", 1  # it all ran here
+        self.auto = False
+        return pending
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=_context())
 
     def run(self, tasks: Iterable[Any], on_result: OnResult, fn: Work = run_chunk) -> None:
         pending = list(tasks)[::-1]  # pop from the end: submit in order
+        if self.auto and self._pool is None:
+            pending = self._here_while_cheaper(pending, on_result, fn)
         attempts: dict[tuple[int, int], int] = {}
         inflight: dict[Future[Any], Any] = {}
         limit = 2 * self.workers
@@ -218,7 +255,7 @@ def make_backend(
     n = local_workers(workers)
     if n == 1 or (n_tasks is not None and n_tasks <= 1):
         return SerialBackend()
-    return LocalBackend(n)
+    return LocalBackend(n, auto=workers is None)
 
 
 @contextmanager

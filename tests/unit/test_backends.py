@@ -131,3 +131,30 @@ def test_sigterm_interrupts_like_ctrl_c_inside_and_only_inside() -> None:
     with pytest.raises(KeyboardInterrupt), interrupt_on_sigterm():
         signal.raise_signal(signal.SIGTERM)
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+# ---------------------------------------------------------------------- workers from the work
+def test_a_pool_pays_only_when_the_work_left_outweighs_its_start_up() -> None:
+    from sim.experiments.backends import POOL_START_UP_S, pool_pays
+
+    assert POOL_START_UP_S == 0.8
+    # 2 workers save half of the work left: 1.7 s saved > 0.8 s, 0.75 s saved < 0.8 s
+    assert pool_pays(0.1, 34, 2) and not pool_pays(0.1, 15, 2)
+    assert pool_pays(1.0, 2, 4)  # 1.5 s saved
+    assert not pool_pays(10.0, 0, 2)  # nothing left
+
+
+def test_left_to_itself_a_small_run_never_starts_a_pool() -> None:
+    """With the workers not given, quick tasks all run here (no pool start-up to pay), and
+    the report says so; given two workers, the same tasks go to a pool."""
+    backend = make_backend("local", None, n_tasks=len(JOBS))
+    assert isinstance(backend, LocalBackend) and backend.auto
+    got: list[tuple[int, int, int]] = []
+    try:
+        backend.run(JOBS, got.append, fn=total)
+    finally:
+        backend.close()
+    assert (backend.name, backend.workers) == ("serial", 1)
+    assert {pid for *_, pid in got} == {os.getpid()}
+    assert {a: s for a, s, _ in got} == EXPECTED
+    assert not make_backend("local", 2, n_tasks=len(JOBS)).auto  # asked for: a pool
