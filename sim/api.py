@@ -210,7 +210,7 @@ def sweep(
             plan,
             target,
             replications=replications,
-            execution=Execution(workers, chunk_size, backend, scheduler, resume, force, progress),
+            execution=execution(workers, chunk_size, backend, scheduler, resume, force, progress),
         )
         # the tables as the files hold them (the same types a reader of the files gets)
         table = pd.read_csv(target / "sweep.csv")
@@ -274,7 +274,7 @@ def calibrate(
         match=match,
         predict=predict,
     )
-    ex = Execution(workers, None, backend, None, resume, force, progress)
+    ex = execution(workers, backend=backend, resume=resume, force=force, progress=progress)
     if out is not None:
         return calibrate_and_draw(plan, out, ex)
     with tempfile.TemporaryDirectory(prefix="pxsim-calibrate-") as tmp:

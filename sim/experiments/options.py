@@ -31,5 +31,4 @@ class Execution:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
-SERIAL = Execution(backend="serial", workers=1)
 DEFAULT = Execution()  # all local cores, no resume, no progress bar

@@ -335,26 +335,17 @@ def test_ctrl_c_keeps_finished_chunks_and_says_how_to_resume(
     same_contract(long_reference, out)
 
 
+def _long_run(scenario: Path, out: Path) -> list[str]:
+    """``pxsim run`` arguments for 300 replications in chunks of 10 on two workers: long
+    enough to be interrupted or have a worker killed while it runs."""
+    args = ["-n", "300", "--seed", "11", "--workers", "2", "--chunk-size", "10", "--quiet"]
+    return ["run", str(scenario), *args, "--out", str(out)]
+
+
 @pytest.mark.slow
 def test_sigterm_is_an_interrupt(tmp_path: Path, minimal_path: Path) -> None:
     out = tmp_path / "t"
-    proc = _start(
-        [
-            "run",
-            str(minimal_path),
-            "-n",
-            "300",
-            "--seed",
-            "11",
-            "--workers",
-            "2",
-            "--chunk-size",
-            "10",
-            "--out",
-            str(out),
-            "--quiet",
-        ]
-    )
+    proc = _start(_long_run(minimal_path, out))
     _wait_for_parts(out, 2, proc)
     proc.send_signal(signal.SIGTERM)
     _, stderr = proc.communicate(timeout=60)
@@ -368,23 +359,7 @@ def test_a_killed_worker_has_its_chunk_rerun(
 ) -> None:
     psutil = pytest.importorskip("psutil")
     out = tmp_path / "w"
-    proc = _start(
-        [
-            "run",
-            str(minimal_path),
-            "-n",
-            "300",
-            "--seed",
-            "11",
-            "--workers",
-            "2",
-            "--chunk-size",
-            "10",
-            "--out",
-            str(out),
-            "--quiet",
-        ]
-    )
+    proc = _start(_long_run(minimal_path, out))
     _wait_for_parts(out, 2, proc)
     workers = [
         c
