@@ -1,5 +1,5 @@
 """`python -m sim` does what the `pxsim` console script does."""
 
-from sim.cli.main import main
+from sim.cli.main import entry
 
-raise SystemExit(main())
+entry()

@@ -1,5 +1,5 @@
 """Floor 8: the command line (``pxsim``): one module per command, the shared options, ``main``."""
 
-from sim.cli.main import main
+from sim.cli.main import entry, main
 
-__all__ = ["main"]
+__all__ = ["entry", "main"]

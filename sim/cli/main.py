@@ -10,6 +10,8 @@ code 2, never a traceback; Ctrl-C exits 130. A failed command writes nothing.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import Protocol
@@ -91,5 +93,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
+def entry() -> None:
+    """The console script and ``python -m sim``: run ``main`` and exit with its code.
+
+    After Ctrl-C the process leaves at once (``os._exit``, once its output is flushed): the
+    finished chunks are already on disk, and the threads of a worker pool stopped half-way by
+    the signal must not hold the exit (an interrupted run once waited forever at interpreter
+    exit, joining the pool's manager thread)."""
+    code = main()
+    if code == EXIT_INTERRUPTED:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(code)
+    raise SystemExit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+    entry()

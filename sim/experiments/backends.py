@@ -184,6 +184,9 @@ def _stop_pool(pool: ProcessPoolExecutor) -> None:
             proc.terminate()
     for proc in processes:
         proc.join(timeout=5)
+        if proc.is_alive():  # deaf to SIGTERM: no worker outlives its pool
+            proc.kill()
+            proc.join(timeout=5)
     if manager is not None and manager.is_alive():
         manager.join(timeout=5)
 
