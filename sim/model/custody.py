@@ -68,6 +68,8 @@ def custody_watch(sim: World, i: int) -> Proc:
 def custody_after_deal(sim: World, moved: Iterable[tuple[str, str, str, int]]) -> None:
     """``trigger: deal``: after an executed deal (its lines as (holder, nationality, destination,
     count) by party id), start the handovers its repatriations call for."""
+    if not sim.scn.custody:
+        return
     index = {pid: q for q, pid in enumerate(sim.party_ids)}
     for i, spec in enumerate(sim.scn.custody):
         if spec.trigger != "deal" or not spec.active:

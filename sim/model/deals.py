@@ -164,7 +164,8 @@ def eligible_prisoners(sim: World, tr: Transfer, only: tuple[str, ...] = ()) -> 
         idx = idx[on_agenda(tab, idx, only)]
     parties = sim.scn.parties
     if parties[tr.holder].norms.wounded_first or parties[tr.dest].norms.wounded_first:
-        idx = idx[np.argsort(~c["wounded"][idx], kind="stable")]
+        wounded = c["wounded"][idx]
+        idx = np.concatenate([idx[wounded], idx[~wounded]])  # a stable partition
     return idx  # rows are sorted by capture time: longest held first
 
 

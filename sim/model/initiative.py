@@ -7,8 +7,6 @@ Only decisions are events: captures, deaths and wish changes are times in the pr
 
 from __future__ import annotations
 
-import numpy as np
-
 from sim.model.negotiation import (
     Agenda,
     Transfer,
@@ -36,6 +34,17 @@ def party_initiative(sim: World, p: int) -> Proc:
 
 
 def candidate_sets(sim: World, p: int, avail: dict[Transfer, int]) -> list[tuple[int, ...]]:
+    """The sets of parties ``p`` could usefully talk with (see ``_candidate_sets``): they
+    depend only on which transfers are possible, not on how many, so they are remembered per
+    scenario in force."""
+    key = ("candidates", p, frozenset(avail))
+    sets = sim.memo.get(key)
+    if sets is None:
+        sets = sim.memo[key] = _candidate_sets(sim, p, avail)
+    return sets
+
+
+def _candidate_sets(sim: World, p: int, avail: dict[Transfer, int]) -> list[tuple[int, ...]]:
     """Sets of parties ``p`` could usefully talk with: each counterpart holding what p wants,
     extended by the parties needed to make the trade: holders of what a member wants, if that
     member would give something up in trading with the other (it must be paid by a third
@@ -98,7 +107,7 @@ def candidate_sets(sim: World, p: int, avail: dict[Transfer, int]) -> list[tuple
 
 def _score(agenda: Agenda) -> float:
     """Joint potential: what all members could gain at most, in their own units."""
-    return float((np.maximum(agenda.values, 0.0) * agenda.bounds()).sum())
+    return agenda.potential()
 
 
 def try_open(sim: World, p: int) -> None:
@@ -129,7 +138,7 @@ def try_open(sim: World, p: int) -> None:
             sim.scn.parties,
             sim.allies,
         )
-        if agenda.is_empty() or agenda.values[members.index(p)].max(initial=0.0) <= 0:
+        if agenda.is_empty() or max(agenda.best_for(members.index(p)), 0.0) <= 0:
             continue
         ack = sim.scn.parties[p].acknowledges
         if any(ack.get(sim.party_ids[n], True) is False for n in agenda.nationalities()):
@@ -170,14 +179,28 @@ def try_open(sim: World, p: int) -> None:
 def choose_channel(sim: World, members: tuple[int, ...]) -> str | None:
     """ "direct" if every pair talks directly, else the first intermediary connecting all of
     them with free capacity, "busy" if all connecting ones are full, None if none connects."""
+    route = _routes(sim, members)
+    if route is None or isinstance(route, str):
+        return route
+    for mid, capacity in route:
+        if sim.busy.get(mid, 0) < capacity:
+            return mid
+    return "busy"
+
+
+def _routes(sim: World, members: tuple[int, ...]) -> str | list[tuple[str, int]] | None:
+    """How ``members`` can talk under the scenario in force: "direct", the intermediaries
+    connecting them all (id, capacity) in order, or None (remembered per scenario)."""
+    key = ("routes", members)
+    if key in sim.memo:
+        route: str | list[tuple[str, int]] | None = sim.memo[key]
+        return route
     scn = sim.scn
     if all(sim.direct[a, b] for a in members for b in members if a < b):
-        return "direct"
-    ids = {scn.parties[q].id for q in members}
-    connecting = [m for m in scn.intermediaries if ids <= set(m.connects)]
-    if not connecting:
-        return None
-    for m in connecting:
-        if sim.busy.get(m.id, 0) < m.capacity:
-            return m.id
-    return "busy"
+        route = "direct"
+    else:
+        ids = {scn.parties[q].id for q in members}
+        connecting = [(m.id, m.capacity) for m in scn.intermediaries if ids <= set(m.connects)]
+        route = connecting or None
+    sim.memo[key] = route
+    return route

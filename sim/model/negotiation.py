@@ -17,7 +17,7 @@ solved exactly by a greedy (fractional-knapsack) pass, then rounded in the propo
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from math import gcd
 from typing import NamedTuple
 
@@ -46,31 +46,58 @@ class Line:
     bound: int
 
 
-@dataclass
 class Agenda:
     """Lines under discussion and every participant's value of one unit of each line.
 
     Agendas are small (a handful of lines), so the arithmetic is plain Python on lists; the
-    numpy views (``values``, ``d``, ``e``) are for callers and tests."""
+    numpy views (``values``, ``d``, ``e``) are for callers and tests, made when first read."""
 
-    parties: tuple[int, ...]
-    lines: list[Line]
-    values: np.ndarray  # (n_parties, n_lines) raw value of one unit to each party
-    d: np.ndarray = field(init=False)  # normalised value per unit
-    e: np.ndarray = field(init=False)  # normalised value of the empty deal
+    __slots__ = ("_d", "_e", "_m", "_v", "lines", "parties")
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        parties: tuple[int, ...],
+        lines: list[Line],
+        values: np.ndarray | list[list[float]],
+    ) -> None:
+        self.parties = parties
+        self.lines = lines
+        self._v: list[list[float]] = (
+            [[float(v) for v in row] for row in values.tolist()]
+            if isinstance(values, np.ndarray)
+            else values
+        )
         self.renormalise()
+
+    @property
+    def values(self) -> np.ndarray:
+        """(n_parties, n_lines) raw value of one unit to each party."""
+        return np.array(self._v, dtype=float).reshape(len(self.parties), len(self.lines))
+
+    @property
+    def d(self) -> np.ndarray:
+        """Normalised value per unit."""
+        return np.array(self._d, dtype=float).reshape(len(self.parties), len(self.lines))
+
+    @property
+    def e(self) -> np.ndarray:
+        """Normalised value of the empty deal."""
+        return np.array(self._e, dtype=float)
 
     def renormalise(self) -> None:
         """Scale each party's values so its worst deal is 0 and its best is 1."""
         m = [float(ln.bound) for ln in self.lines]
-        rows = self.values.tolist()
         d: list[list[float]] = []
         e: list[float] = []
-        for row in rows:
-            lo = sum(v * b for v, b in zip(row, m, strict=True) if v < 0)
-            span = sum(abs(v) * b for v, b in zip(row, m, strict=True))
+        for row in self._v:
+            lo = 0.0
+            span = 0.0
+            for v, b in zip(row, m, strict=True):
+                if v < 0:
+                    lo += v * b
+                    span -= v * b
+                else:
+                    span += v * b
             if span > 0:
                 d.append([v / span for v in row])
                 e.append(-lo / span)
@@ -78,8 +105,15 @@ class Agenda:
                 d.append([0.0] * len(row))
                 e.append(1.0)
         self._m, self._d, self._e = m, d, e
-        self.d = np.array(d, dtype=float).reshape(self.values.shape)
-        self.e = np.array(e, dtype=float)
+
+    def potential(self) -> float:
+        """Joint potential: what all members could gain at most, in their own units."""
+        m = self._m
+        return sum(v * b for row in self._v for v, b in zip(row, m, strict=True) if v > 0)
+
+    def best_for(self, pos: int) -> float:
+        """The most one unit of any line is worth to the party at ``pos`` (0 if none helps)."""
+        return max(self._v[pos], default=0.0)
 
     def bounds(self) -> np.ndarray:
         return np.asarray(self._m, dtype=float)
@@ -191,19 +225,17 @@ def build_agenda(
         if parties[q].norms.one_for_one:
             lines = pair_one_for_one(lines, q, allies[q])
     lines = [ln for ln in lines if ln.bound > 0]
-    values = [
-        [
-            sum(
-                k * unit_value(parties[q], q, tr, weights.get((q, tr), 1.0), allies[q])
-                for tr, k in ln.parts
-            )
-            for ln in lines
-        ]
-        for q in participants
-    ]
-    return Agenda(
-        participants, lines, np.array(values, dtype=float).reshape(len(participants), len(lines))
-    )
+    values: list[list[float]] = []
+    for q in participants:
+        party, own_allies = parties[q], allies[q]
+        row: list[float] = []
+        for ln in lines:
+            v = 0.0
+            for tr, k in ln.parts:
+                v += k * unit_value(party, q, tr, weights.get((q, tr), 1.0), own_allies)
+            row.append(v)
+        values.append(row)
+    return Agenda(participants, lines, values)
 
 
 def make_offer(agenda: Agenda, proposer: int, aspiration: float) -> np.ndarray:

@@ -56,20 +56,65 @@ class Finished(Protocol):
     format_log: list[tuple[float, int, int]]
 
 
+def _exits(
+    c: dict[str, np.ndarray], t_exit: np.ndarray, fate: np.ndarray, horizon: float
+) -> dict[str, np.ndarray]:
+    """How each prisoner left its holder by the horizon (masks): by a deal, an exogenous exit
+    (humanitarian release, asylum) or a handover to neutral custody (only prisoners still held
+    are handed over: custody is their first exit); and whether a custody choice was to stay."""
+    present = c["t_cap"] <= horizon
+    gone = present & (t_exit <= horizon) & (fate != DIED)
+    by_deal = gone & (c["t_deal"] == t_exit)
+    by_exo = gone & (c["t_exo"] == t_exit) & ~by_deal
+    by_cust = present & (c["t_cust"] <= horizon)
+    stayed = (fate == RESETTLED) & (c["cust_dest"] == c["holder"])
+    return {
+        "present": present,
+        "by_deal": by_deal,
+        "by_exo": by_exo,
+        "by_cust": by_cust,
+        "stayed": stayed,
+    }
+
+
+# the axes of ``_tally``: holder, nationality, fate, exit route (deal, exogenous, custody as
+# bits), taken by a capture stream (not held at the start), stayed (custody), exogenous fate
+_ROUTES, _FATES = 8, 5
+
+
+def _tally(c: dict[str, np.ndarray], fate: np.ndarray, ex: dict[str, np.ndarray], n: int) -> Any:
+    """Present prisoners counted by every distinction the outcomes and party accounts use, in
+    one ``bincount``: an array indexed [holder, nationality, fate, route, taken, stayed,
+    exogenous fate]."""
+    route = ex["by_deal"] * 1 + ex["by_exo"] * 2 + ex["by_cust"] * 4
+    code = c["holder"].astype(np.int64) * n + c["nat"]
+    code = code * _FATES + fate
+    code = code * _ROUTES + route
+    code = code * 2 + (c["source"] >= 0)
+    code = code * 2 + ex["stayed"]
+    code = code * 3 + c["exo_fate"]  # HELD (none), REPATRIATED or RESETTLED
+    shape = (n, n, _FATES, _ROUTES, 2, 2, 3)
+    return np.bincount(code[ex["present"]], minlength=int(np.prod(shape))).reshape(shape)
+
+
+def _route(t: Any, bit: int) -> Any:
+    """The cells of tally ``t`` whose exit route has ``bit`` set."""
+    return t[:, :, :, [r for r in range(_ROUTES) if r & bit]]
+
+
 def build_result(sim: Finished, horizon: float) -> RunResult:
     """The records of a finished replication (outcome counts, per-party accounting, series,
     life tables, channels, formats)."""
     tab = sim.table
     c = tab.cols
-    census = tab.census(horizon)
     t_exit = tab.t_exit()
-    fate = tab.fates(horizon)
-    present = c["t_cap"] <= horizon
-    by_deal = present & (t_exit <= horizon) & (c["t_deal"] == t_exit) & (fate != DIED)
-    by_exo = present & (t_exit <= horizon) & (c["t_exo"] == t_exit) & (fate != DIED) & ~by_deal
-    # handed to neutral custody (only prisoners still held are: custody is their first exit)
-    by_cust = present & (c["t_cust"] <= horizon)
-    stayed = (fate == RESETTLED) & (c["cust_dest"] == c["holder"])
+    fate = tab.fates(horizon, t_exit)
+    census = tab.census(horizon, fate, cross_check=False)
+    ex = _exits(c, t_exit, fate, horizon)
+    present, by_deal, by_cust = ex["present"], ex["by_deal"], ex["by_cust"]
+    n = sim.n_parties
+    t = _tally(c, fate, ex, n)
+    deal_t, exo_t, cust_t = _route(t, 1), _route(t, 2), _route(t, 4)
     rem = sim.remains.census(horizon)
     days = np.minimum(t_exit, horizon) - c["t_cap"]
     sd = sum(int(inc.self_destructed.sum()) for inc in sim.incidents.values())
@@ -87,9 +132,9 @@ def build_result(sim: Finished, horizon: float) -> RunResult:
         "offers": sim.counters["offers"],
         "first_deal_day": float("nan") if sim.first_deal_day is None else sim.first_deal_day,
         "mean_days_held": float(days[present].mean()) if present.any() else float("nan"),
-        "exchanged": int(by_deal.sum()),
-        "humanitarian_released": int((by_exo & (c["exo_fate"] == REPATRIATED)).sum()),
-        "asylum_resettled": int((by_exo & (c["exo_fate"] == RESETTLED)).sum()),
+        "exchanged": int(deal_t.sum()),
+        "humanitarian_released": int(exo_t[..., REPATRIATED].sum()),
+        "asylum_resettled": int(exo_t[..., RESETTLED].sum()),
         "talks_refused": sim.counters["talks_refused"],
         "talks_no_channel": sim.counters["talks_no_channel"],
         "talks_channel_busy": sim.counters["talks_channel_busy"],
@@ -99,11 +144,11 @@ def build_result(sim: Finished, horizon: float) -> RunResult:
         "stages": sim.counters["stages"],
         "stages_slipped": sim.counters["stages_slipped"],
         "deals_cut_short": sim.counters["deals_cut_short"],
-        "handed_to_custody": int(by_cust.sum()),
-        "custody_returned_home": int((by_cust & (fate == REPATRIATED)).sum()),
-        "custody_stayed": int((by_cust & stayed).sum()),
-        "custody_resettled": int((by_cust & (fate == RESETTLED) & ~stayed).sum()),
-        "custody_died": int((by_cust & (fate == DIED)).sum()),
+        "handed_to_custody": int(cust_t.sum()),
+        "custody_returned_home": int(cust_t[:, :, REPATRIATED].sum()),
+        "custody_stayed": int(cust_t[:, :, :, :, :, 1].sum()),
+        "custody_resettled": int(cust_t[:, :, RESETTLED, :, :, 0].sum()),
+        "custody_died": int(cust_t[:, :, DIED].sum()),
         "in_custody_at_end": census["in_custody"],
         "remains_initial": rem["initial"],
         "remains_added": rem["added"],
@@ -111,29 +156,31 @@ def build_result(sim: Finished, horizon: float) -> RunResult:
         "remains_held_at_end": rem["held"],
         "remains_handovers": sim.remains.handovers(),
     }
-    holder, nat = c["holder"], c["nat"]
-    n = sim.n_parties
+    # per party: as holder (axis 0 kept) or as nationality (axis 1 kept)
+    by_fate = t.sum(axis=(3, 4, 5, 6))  # [holder, nat, fate]
 
-    def per(by: np.ndarray, mask: np.ndarray) -> list[int]:
-        return np.bincount(by[mask], minlength=n).tolist()
+    def holder_of(a: Any) -> Any:
+        return a.reshape(n, -1).sum(axis=1)
 
-    held_now = present & (fate == HELD)
-    died_now = present & (fate == DIED)
-    hum = by_exo & (c["exo_fate"] == REPATRIATED)
-    cols = {
-        "held": per(holder, held_now),
-        "taken": per(holder, present & (c["source"] >= 0)),
-        "repatriated_home": per(nat, present & (fate == REPATRIATED)),
-        "given": per(holder, by_deal),
-        "received": per(c["dest"], by_deal),
-        "released_humanitarian": per(holder, hum),
-        "died_in_custody": per(holder, died_now & ~by_cust),  # held by it, not neutral custody
-        "own_died": per(nat, died_now),
-        "own_still_held": per(nat, held_now),
-        "handed_to_custody": per(holder, by_cust),
-        "own_in_custody": per(nat, present & (fate == IN_CUSTODY)),
-        **sim.remains.by_party(n),
+    def nat_of(a: Any) -> Any:
+        return a.swapaxes(0, 1).reshape(n, -1).sum(axis=1)
+
+    counts = {
+        "held": holder_of(by_fate[:, :, HELD]),
+        "taken": holder_of(t[:, :, :, :, 1]),
+        "repatriated_home": nat_of(by_fate[:, :, REPATRIATED]),
+        "given": holder_of(deal_t),
+        "received": np.bincount(c["dest"][by_deal], minlength=n).tolist(),
+        "released_humanitarian": holder_of(exo_t[..., REPATRIATED]),
+        # died while held by the holder, not in neutral custody
+        "died_in_custody": holder_of(by_fate[:, :, DIED]) - holder_of(cust_t[:, :, DIED]),
+        "own_died": nat_of(by_fate[:, :, DIED]),
+        "own_still_held": nat_of(by_fate[:, :, HELD]),
+        "handed_to_custody": holder_of(cust_t),
+        "own_in_custody": nat_of(by_fate[:, :, IN_CUSTODY]),
     }
+    cols: dict[str, list[int]] = {k: [int(x) for x in v] for k, v in counts.items()}
+    cols.update(sim.remains.by_party(n))
     parties = []
     for q, pid in enumerate(sim.party_ids):
         row: dict[str, Any] = {"party": pid, **{k: v[q] for k, v in cols.items()}}
@@ -141,27 +188,10 @@ def build_result(sim: Finished, horizon: float) -> RunResult:
         row["ratio"] = received / given if given else float("nan")
         parties.append({k: row[k] for k in PARTY_COLUMNS})
     grid = series_grid(horizon)
-    held_series: dict[tuple[str, str], np.ndarray] = {}
-    rep_series: dict[str, np.ndarray] = {}
     exit_c = np.where(t_exit <= horizon, t_exit, np.inf)
-    for h in range(sim.n_parties):
-        for n in range(sim.n_parties):
-            g = (holder == h) & (nat == n)
-            if not g.any():
-                continue
-            caps = np.sort(c["t_cap"][g])
-            exits = np.sort(exit_c[g])
-            held_series[(sim.party_ids[h], sim.party_ids[n])] = (
-                np.searchsorted(caps, grid, "right") - np.searchsorted(exits, grid, "right")
-            ).astype(np.int64)
+    held_series = _held_series(sim, exit_c, grid)
     t_home = np.where(by_cust, c["t_cust_end"], t_exit)  # from custody: when the period ends
-    for n in range(sim.n_parties):
-        g = (nat == n) & (fate == REPATRIATED) & present
-        if not (nat == n).any():
-            continue
-        rep_series[sim.party_ids[n]] = np.searchsorted(np.sort(t_home[g]), grid, "right").astype(
-            np.int64
-        )
+    rep_series = _home_series(sim, present & (fate == REPATRIATED), t_home, grid)
     tables = life_tables(c, t_exit, horizon, sim.party_ids, sim.table.categories)
     channels: dict[str, dict[str, int]] = {}
     for tk in sim.talks:
@@ -214,6 +244,44 @@ def build_result(sim: Finished, horizon: float) -> RunResult:
         channels=channels,
         formats=format_accounts(sim, horizon),
     )
+
+
+def _held_series(
+    sim: Finished, exit_c: np.ndarray, grid: np.ndarray
+) -> dict[tuple[str, str], np.ndarray]:
+    """Prisoners held on each grid day, per (holder, nationality) group: captured by then less
+    gone by then (``exit_c``: exit times, inf past the horizon), from the table's groups."""
+    out: dict[tuple[str, str], np.ndarray] = {}
+    n = sim.n_parties
+    for key in sorted(sim.table.groups):
+        g = sim.table.groups[key]
+        if not len(g.rows):
+            continue
+        h, na = divmod(key, n)
+        exits = np.sort(exit_c[g.rows])
+        out[(sim.party_ids[h], sim.party_ids[na])] = (
+            np.searchsorted(g.caps, grid, "right") - np.searchsorted(exits, grid, "right")
+        ).astype(np.int64)
+    return out
+
+
+def _home_series(
+    sim: Finished, home: np.ndarray, t_home: np.ndarray, grid: np.ndarray
+) -> dict[str, np.ndarray]:
+    """People of each nationality back home by each grid day (``home``: who is, by the
+    horizon; ``t_home``: when), for every nationality with prisoners in the table."""
+    nat = sim.table.cols["nat"]
+    present_nats = np.flatnonzero(np.bincount(nat, minlength=sim.n_parties)).tolist()
+    n_home, when = nat[home], t_home[home]
+    order = np.lexsort((when, n_home))
+    n_home, when = n_home[order], when[order]
+    bounds = np.searchsorted(n_home, np.arange(sim.n_parties + 1))
+    return {
+        sim.party_ids[q]: np.searchsorted(when[bounds[q] : bounds[q + 1]], grid, "right").astype(
+            np.int64
+        )
+        for q in present_nats
+    }
 
 
 def format_accounts(sim: Finished, horizon: float) -> dict[str, dict[str, float]]:

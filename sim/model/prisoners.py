@@ -93,9 +93,15 @@ class Incidents:
 class GroupIndex:
     """Prisoners of one (holder, nationality) group, for counting those held at any time
     without scanning the table: held(t) = captured by t - natural exits by t - handed over
-    (in deals) before their natural exit came. Natural exits are death and exogenous release."""
+    (in deals) before their natural exit came. Natural exits are death and exogenous release.
 
-    __slots__ = ("caps", "dealt_ends", "ends", "rows", "simple")
+    Listing who is held (``held_rows``) skips the group's *gone prefix*: the longest held
+    rows that had all left by a moment already asked about. Exits are for good and the
+    simulation only asks about now, which never goes back, so that prefix only grows (deals
+    take the longest held first, so it grows with every deal) and the work per question is
+    the people still held, not everyone ever captured."""
+
+    __slots__ = ("_asked", "_gone", "_pending", "caps", "dealt_ends", "ends", "rows", "simple")
 
     def __init__(self, rows: np.ndarray, cols: dict[str, np.ndarray]) -> None:
         self.rows = rows  # sorted by capture time, like the table
@@ -108,18 +114,37 @@ class GroupIndex:
         self.simple = bool(
             np.all(cols["pref0"][rows] == RETURN) and not np.isfinite(cols["t_drift"][rows]).any()
         )
+        self._pending: list[np.ndarray] = []  # handed over lately (see add_dealt)
+        self._gone = 0  # rows[:_gone] left for good at or before _asked
+        self._asked = -INF
 
     def held_rows(self, t: float, t_out: np.ndarray) -> np.ndarray:
-        rows = self.rows[: int(self.caps.searchsorted(t, side="right"))]
-        return rows[t_out[rows] > t]
+        """Rows of the group held at ``t``, longest held first."""
+        k = int(self.caps.searchsorted(t, side="right"))
+        p = self._gone if t >= self._asked else 0  # an earlier moment: look at everyone
+        rows = self.rows[p:k]
+        alive = t_out[rows] > t
+        if t >= self._asked:
+            self._asked = t
+            if len(alive) and not alive[0]:
+                self._gone = p + (int(alive.argmax()) if alive.any() else len(alive))
+        return rows[alive]
 
     def add_dealt(self, natural_ends: np.ndarray) -> None:
-        self.dealt_ends = np.sort(np.concatenate([self.dealt_ends, natural_ends]))
+        """Prisoners whose natural exits were ``natural_ends`` were handed over. They wait,
+        sorted, in a few small batches, merged into ``dealt_ends`` now and then rather than
+        re-sorting everything at every deal."""
+        self._pending.append(np.sort(natural_ends))
+        if len(self._pending) >= 8:
+            self.dealt_ends = np.sort(np.concatenate([self.dealt_ends, *self._pending]))
+            self._pending = []
 
     def held(self, t: float) -> int:
         caught = int(self.caps.searchsorted(t, side="right"))
         gone = int(self.ends.searchsorted(t, side="right"))
         traded_early = len(self.dealt_ends) - int(self.dealt_ends.searchsorted(t, side="right"))
+        for batch in self._pending:
+            traded_early += len(batch) - int(batch.searchsorted(t, side="right"))
         return caught - gone - traded_early
 
 
@@ -253,10 +278,11 @@ class PrisonerTable:
         c = self.cols
         return np.where(c["t_drift"] <= t, c["pref1"], c["pref0"])
 
-    def fates(self, t: float) -> np.ndarray:
-        """Fate code of every prisoner as of time t (HELD for not yet exited or not captured)."""
+    def fates(self, t: float, t_exit: np.ndarray | None = None) -> np.ndarray:
+        """Fate code of every prisoner as of time t (HELD for not yet exited or not captured);
+        ``t_exit`` is ``t_exit()`` when the caller has it already."""
         c = self.cols
-        t_exit = self.t_exit()
+        t_exit = self.t_exit() if t_exit is None else t_exit
         fate = np.full(len(self), HELD, dtype=np.int8)
         exited = t_exit <= t
         later = np.minimum(c["t_deal"], c["t_cust"])
@@ -270,12 +296,16 @@ class PrisonerTable:
         fate[by_cust] = np.where(c["t_cust_end"][by_cust] <= t, c["cust_fate"][by_cust], IN_CUSTODY)
         return fate
 
-    def census(self, t: float) -> dict[str, int]:
-        """Counts at time t, with conservation checked: raises AssertionError if it fails."""
+    def census(
+        self, t: float, fate: np.ndarray | None = None, *, cross_check: bool = True
+    ) -> dict[str, int]:
+        """Counts at time t, with conservation checked: raises AssertionError if it fails.
+        ``cross_check`` also re-counts the held three other ways (the mask, the index and the
+        groups), for invariant checks; ``fate`` is ``fates(t)`` when the caller has it."""
         c = self.cols
         initial = c["source"] < 0
         present = c["t_cap"] <= t
-        fate = self.fates(t)
+        fate = self.fates(t) if fate is None else fate
         out = {
             "initial_held": int(initial.sum()),
             "captured": int((present & ~initial).sum()),
@@ -289,6 +319,8 @@ class PrisonerTable:
         rhs = out["repatriated"] + out["resettled"] + out["died"] + out["held"] + out["in_custody"]
         if lhs != rhs:
             raise AssertionError(f"conservation broken at t={t}: {lhs} != {rhs} ({out})")
+        if not cross_check:
+            return out
         if int(self.held_mask(t).sum()) != out["held"]:
             raise AssertionError(f"held count inconsistent at t={t}")
         if len(self.held_rows(t)) != out["held"]:

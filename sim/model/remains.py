@@ -30,6 +30,8 @@ def remains_with_deal(
     """Hand over the remains that go with deal ``deal_id`` among ``parties``; returns
     (holder, nationality, count) by party id."""
     out: list[tuple[str, str, int]] = []
+    if not sim.scn.remains:
+        return out
     inside = set(parties)
     t = sim.env.now
     for k, spec in enumerate(sim.scn.remains):

@@ -87,6 +87,7 @@ class Simulation:
 
     # ------------------------------------------------------------------ helpers for agents
     def _set_flags(self) -> None:
+        self.memo: dict[Any, Any] = {}  # pure functions of the scenario in force, remembered
         parties = self.scn.parties
         idx = self.party_index
         self.allies = [{idx[a] for a in p.allies} for p in parties]

@@ -35,10 +35,24 @@ def _relay(sim: World, channel: str) -> tuple[float, bool]:
     scn = sim.scn
     if channel == "direct":
         return sim.draw("negotiation:direct", scn.negotiation.direct_delay), True
-    m = scn.intermediary(channel)
-    delay = sim.draw(f"intermediary:{m.id}:delay", m.delay)
-    ok = m.reliability >= 1.0 or sim.uniform(f"intermediary:{m.id}:loss") < m.reliability
+    key = ("relay", channel)
+    route = sim.memo.get(key)
+    if route is None:
+        m = scn.intermediary(channel)
+        route = sim.memo[key] = (m, f"intermediary:{m.id}:delay", f"intermediary:{m.id}:loss")
+    m, delay_stream, loss_stream = route
+    delay = sim.draw(delay_stream, m.delay)
+    ok = m.reliability >= 1.0 or sim.uniform(loss_stream) < m.reliability
     return delay, ok
+
+
+def _deadline(sim: World, members: tuple[int, ...]) -> float:
+    """The earliest deadline among ``members`` under the scenario in force."""
+    key = ("deadline", members)
+    d = sim.memo.get(key)
+    if d is None:
+        d = sim.memo[key] = min(sim.scn.parties[q].deadline for q in members)
+    return float(d)
 
 
 def talks(
@@ -86,7 +100,7 @@ def talks(
     while True:
         scn = sim.scn
         tau = env.now - t0
-        if tau >= min(scn.parties[q].deadline for q in members):
+        if tau >= _deadline(sim, members):
             tk.outcome = "deadline"
             break
         q = members[proposer_pos]
@@ -117,7 +131,7 @@ def talks(
             sim.record(env.now, "refused", talks=tk.id, party=refusal[0], nationality=refusal[1])
             break
         tau = env.now - t0
-        if tau >= min(scn.parties[r].deadline for r in members):
+        if tau >= _deadline(sim, members):
             tk.outcome = "deadline"  # the offer arrived after a party's deadline
             break
         ok = _responses(sim, tk, agenda, x, proposer_pos, tau)
@@ -211,15 +225,16 @@ def _aspiration(
             "memo": {},
             "draw": partial(sim.draw, f"party:{party.id}:{party.strategy.name}"),
         }
-    state = ConcessionState(
-        tau,
-        party.deadline,
-        party.reservation,
-        tk.received[q],
-        discount=party.discount,
-        proposer=proposer,
-        **ctx,
-    )
+        # one state per party and talks, brought up to date at each call
+        ctx["state"] = ConcessionState(
+            tau, party.deadline, party.reservation, tk.received[q], **ctx
+        )
+    state: ConcessionState = ctx["state"]
+    state.elapsed = tau
+    state.deadline = party.deadline
+    state.reservation = party.reservation
+    state.discount = party.discount
+    state.proposer = proposer
     asp = aspiration(party.strategy, state)
     if party.discount < 1.0:
         asp /= party.discount ** (tau + ctx["round_days"] if proposer else tau)

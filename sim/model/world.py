@@ -71,6 +71,9 @@ class World(Protocol):
     version: int  # bumped whenever who is held may change other than by time
     states: tuple[int, ...]  # the current state of each format (sim.scenario.formats)
     counts_cache: tuple[float, int, dict[Transfer, int]] | None
+    # answers that depend only on the scenario in force (candidate sets, the channels that
+    # connect a set of parties): remembered until it changes
+    memo: dict[Any, Any]
     # negotiation state
     cooldown_until: dict[tuple[int, ...], float]
     active_sets: set[tuple[int, ...]]
