@@ -118,7 +118,8 @@ class RunStore:
         """Remove what pxsim writes here (and stray temporary files)."""
         for name in DATASETS:
             shutil.rmtree(self.out / name, ignore_errors=True)
-        for name in (*CONTRACT, RUN_FILE, "sweep.csv", "points.csv", "indices.csv", "sweep.json"):
+        optional = ("formats.csv", "sweep.csv", "points.csv", "indices.csv", "sweep.json")
+        for name in (*CONTRACT, RUN_FILE, *optional):
             (self.out / name).unlink(missing_ok=True)
 
     # ------------------------------------------------------------------ chunks

@@ -88,6 +88,7 @@ def test_a_different_run_needs_force_which_replaces_it(
     store.open(ident(), resume=False, force=False)
     write(store, chunks[0])
     (tmp_path / "runs.csv").write_text("old\n")
+    (tmp_path / "formats.csv").write_text("old\n")  # written only for scenarios with formats
     for other in (ident(seed=2), ident(scenario_hash="fedcba9876543210"), ident(kind="sweep")):
         with pytest.raises(OutputDirError, match="holds a different run"):
             store.open(other, resume=True, force=False)  # resume does not help
@@ -95,6 +96,7 @@ def test_a_different_run_needs_force_which_replaces_it(
     assert store.open(ident(seed=2), resume=False, force=True) == ident(seed=2)
     assert store.identity() == ident(seed=2)
     assert store.finished() == [] and not (tmp_path / "runs.csv").exists()
+    assert not (tmp_path / "formats.csv").exists()  # no stale file from the replaced run
 
 
 def test_force_replaces_the_same_run_too(tmp_path: Path, chunks: list[ChunkData]) -> None:
