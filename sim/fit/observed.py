@@ -101,9 +101,19 @@ def _describe(t: Target) -> dict[str, Any]:
     }
 
 
-def load_observations(path: str | Path, start: dt.date, parties: Sequence[str]) -> Observations:
+def load_observations(
+    path: str | Path,
+    start: dt.date,
+    parties: Sequence[str],
+    *,
+    before: dt.date | None = None,
+) -> Observations:
     """Read an observations file; days count from ``start`` (the scenario's start date) and
-    ``party`` must be one of ``parties``."""
+    ``party`` must be one of ``parties``.
+
+    ``before`` (a backtest's forecast origin) keeps only the record known then: every row and
+    point dated on or after it is dropped as it is read, before any target is built from it,
+    and windows end the day before; targets left with nothing are left out."""
     p = Path(path)
     source = str(path)
     if not p.is_file():
@@ -124,7 +134,9 @@ def load_observations(path: str | Path, start: dt.date, parties: Sequence[str]) 
     targets: list[Target] = []
     seen: set[str] = set()
     for i, item in enumerate(items):
-        t = _target(item, ("targets", i), at, p.parent, start, parties)
+        t = _target(item, ("targets", i), at, p.parent, start, parties, before)
+        if t is None:
+            continue  # nothing of it was known before the origin
         if t.id in seen:
             raise ScenarioError(
                 f"target id {t.id!r} is used twice",
@@ -144,7 +156,8 @@ def _target(
     base: Path,
     start: dt.date,
     parties: Sequence[str],
-) -> Target:
+    before: dt.date | None = None,
+) -> Target | None:
     if not isinstance(item, Mapping):
         raise at.error(path, "expected a mapping with id, kind and csv or points")
     for key in item:
@@ -168,17 +181,25 @@ def _target(
     elif party is not None:
         raise at.error((*path, "party"), f"{kind} takes no party")
     rows = read_rows(item, path, at, base)
+    if before is not None:  # the record as known at the origin: later rows never get further
+        rows = [(d, v) for d, v in rows if d < before]
     drop = parse_dates(item.get("drop", []), (*path, "drop"), at)
     lo = _bound(item, "from", path, at, start, -math.inf)
     hi = _bound(item, "to", path, at, start, math.inf)
     if lo > hi:
         raise at.error((*path, "to"), "expected `to` on or after `from`")
+    if before is not None:
+        hi = min(hi, float((before - start).days) - 1)
+        if lo > hi:
+            return None
     rows = [(d, v) for d, v in rows if d not in drop]
     quantiles = _quantiles(item, path, at, kind)
     if kind in CUMULATIVE:
         if "from" in item or "to" in item:
             raise at.error((*path, "from"), f"{kind} takes no window; use drop to leave dates out")
         points = [(d, v) for d, v in rows if v is not None]
+        if not points and before is not None:
+            return None
         if not points:
             raise at.error(path, "no observation left (every value missing or dropped)")
         dates = [d for d, _ in points]
@@ -201,12 +222,16 @@ def _target(
     inside = [(d, v) for d, v in rows if lo <= (d - start).days <= hi]
     if kind == "sizes":
         sample = [float(v) for _, v in inside if v is not None]
+        if not sample and before is not None:
+            return None
         if not sample:
             raise at.error(path, "no sizes in the window (values missing, dropped or outside)")
         if min(sample) < 0:
             raise at.error((*path, "value"), "sizes must be >= 0")
     else:
         days_seen = sorted({(d - start).days for d, _ in inside})
+        if len(days_seen) < 2 and before is not None:
+            return None
         if len(days_seen) < 2:
             raise at.error(path, "gaps need at least two dates in the window")
         sample = [float(b - a) for a, b in itertools.pairwise(days_seen)]
@@ -216,10 +241,17 @@ def _target(
         party=party,
         observed=tuple(sample),
         window=(lo, hi),
-        window_dates=(_label(item.get("from")), _label(item.get("to"))),
+        window_dates=(
+            _label(item.get("from")),
+            _label(item.get("to")) if before is None or hi == math.inf else _day_label(start, hi),
+        ),
         quantiles=quantiles,
         source=f"{at.source} targets {tid}",
     )
+
+
+def _day_label(start: dt.date, day: float) -> str:
+    return (start + dt.timedelta(days=int(day))).isoformat()
 
 
 def _label(v: Any) -> str:

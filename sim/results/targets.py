@@ -14,6 +14,10 @@ A ``Target`` is one observed quantity, in four kinds:
 ``gaps``                 days between consecutive deals in a date window, by quantiles (and
                          the longest gap with quantile 1.0).
 
+Forecasts and backtests also use two one-number kinds over a window (``WINDOW_KINDS``):
+``largest`` (the most people one deal handed to ``party``) and ``longest_gap`` (the longest
+stretch without a deal, from the window's first day to the end of its last).
+
 People count on the day they cross, so a staged deal's people count stage by stage.
 
 ``run_statistics`` turns a simulated ``RunResult`` into the vector that ``observed_vector``
@@ -31,6 +35,10 @@ import numpy as np
 from sim.model.records import RunResult
 
 KINDS = ("cumulative_returned", "cumulative_deals", "cumulative_stages", "sizes", "gaps")
+# one number per run over a window, for forecasts and backtests (not read from observation
+# files): the largest deal's people to ``party``; the longest stretch of the window without a
+# deal, counted from its first day and to the end of its last
+WINDOW_KINDS = ("largest", "longest_gap")
 CUMULATIVE = ("cumulative_returned", "cumulative_deals", "cumulative_stages")
 DEFAULT_QUANTILES = (0.25, 0.5, 0.75)
 
@@ -61,10 +69,12 @@ class Target:
     def stat_names(self) -> list[str]:
         if self.cumulative:
             return [f"{self.id}@{d}" for d in self.dates]
+        if self.kind in WINDOW_KINDS:
+            return [self.id]
         return [f"{self.id}:{quantile_label(q)}" for q in self.quantiles]
 
     def observed_stats(self) -> np.ndarray:
-        if self.cumulative:
+        if self.cumulative or self.kind in WINDOW_KINDS:
             return np.asarray(self.observed, dtype=float)
         return np.quantile(np.asarray(self.observed, dtype=float), self.quantiles)
 
@@ -147,6 +157,8 @@ def target_statistics(target: Target, hist: DealHistory) -> np.ndarray:
     """The target's statistics for one run (NaN where the run has too few deals)."""
     if target.cumulative:
         return _cumulative(target, hist, np.asarray(target.days, dtype=float))
+    if target.kind in WINDOW_KINDS:
+        return np.array([window_statistic(target, hist)])
     sample = target_sample(target, hist)
     if len(sample) == 0:
         return np.full(len(target.quantiles), np.nan)
@@ -163,6 +175,18 @@ def target_sample(target: Target, hist: DealHistory) -> np.ndarray:
     if target.kind == "gaps":
         return np.diff(hist.days[inside])
     raise ValueError(f"{target.kind} has no sample")
+
+
+def window_statistic(target: Target, hist: DealHistory) -> float:
+    """``largest`` or ``longest_gap`` over the window's whole days ``lo .. hi`` (deals on day
+    ``d`` happen during ``[d, d + 1)``)."""
+    lo, hi = target.window
+    inside = (hist.days >= lo) & (hist.days < hi + 1)
+    if target.kind == "largest":
+        sizes = hist.to(target.party)[inside]
+        return float(sizes.max()) if len(sizes) else 0.0
+    edges = np.concatenate([[lo], np.floor(hist.days[inside]), [hi + 1]])
+    return float(np.diff(edges).max())
 
 
 def stat_names(targets: Sequence[Target]) -> list[str]:
