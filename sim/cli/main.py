@@ -1,5 +1,5 @@
 """The ``pxsim`` command line: run, sweep, compare, report, check, calibrate, forecast,
-validate, trace, schema.
+backtest, validate, trace, schema.
 
 Owns ``build_parser`` (the top-level parser, with each command module adding its subparser)
 and ``main``, which dispatches to the command and turns every user error (bad scenario, bad
@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from sim.cli import (
+    backtest,
     calibrate,
     check,
     compare,
@@ -54,6 +55,7 @@ COMMANDS: dict[str, Command] = {
     "check": check,
     "forecast": forecast,
     "calibrate": calibrate,
+    "backtest": backtest,
 }
 
 

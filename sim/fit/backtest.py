@@ -8,7 +8,8 @@ At every origin (by default every six months), using only what was known then:
    no later row can reach the fit, and the record of handovers cut the same way
    (``Record.before``) for the baselines;
 3. ``points`` parameter sets drawn over the ``--fit`` box (Latin hypercube), ``replications``
-   runs each, all at the same seed (common random numbers); every run is weighed by how well
+   runs each, every run with its own random numbers (not common ones: the histories up to the
+   origin must differ for the record to choose among them); every run is weighed by how well
    its history before the origin matches the record (ABC: the Epanechnikov kernel of its
    distance, ``sim.fit.abc``, with the tolerance at the ``accept`` quantile);
 4. the forecast of each window ``[origin, origin + h months)`` is the weighted ensemble of
@@ -134,16 +135,12 @@ def forecast_origin(
         raise ScenarioError(f"no --fit parameter exists at the origin {origin}", source="--fit")
     sweep = plan_sweep(scenario_file, fit, design="lhs", points=plan.points, seed=plan.seed)
     targets = tuple(calib) + tuple(forecast_targets(base.party_ids, windows))
-    group = 4
+    # every run its own replication (no common random numbers across points): the histories
+    # up to the origin must differ for the record to choose among them
+    k = plan.replications
     tasks = [
-        StatsTask(
-            tuple((i, sweep.scenarios[i]) for i in range(a, min(a + group, plan.points))),
-            plan.seed,
-            0,
-            plan.replications,
-            targets,
-        )
-        for a in range(0, plan.points, group)
+        StatsTask(((i, sweep.scenarios[i]),), plan.seed, i * k, (i + 1) * k, targets)
+        for i in range(plan.points)
     ]
     parts = run_stats_tasks(tasks, execution=execution, desc=f"backtest {origin}", engine=engine)
     stats = np.concatenate([p.stats for p in parts])  # (P, K, m)

@@ -101,13 +101,13 @@ def run_stats_tasks(
     desc: str = "",
     engine: Backend | None = None,
 ) -> list[StatsData]:
-    """Run ``tasks`` on a backend with a progress bar; the results in task order (by
-    ``start``). Ctrl-C and SIGTERM stop the workers. Not resumable: for quick follow-up runs
-    (a calibration's check, a forecast)."""
+    """Run ``tasks`` on a backend with a progress bar; the results in task order (by first
+    point, then ``start``). Ctrl-C and SIGTERM stop the workers. Not resumable: for quick
+    follow-up runs (a calibration's check, a forecast, one origin of a backtest)."""
     from sim.experiments.backends import run_tasks
     from sim.experiments.runner import Progress
 
-    parts: dict[int, StatsData] = {}
+    parts: dict[tuple[int, int], StatsData] = {}
     bar = Progress(
         sum(len(t.points) if t.paired else t.stop - t.start for t in tasks),
         execution.progress,
@@ -115,7 +115,7 @@ def run_stats_tasks(
     )
 
     def on_result(data: StatsData) -> None:
-        parts[data.start] = data
+        parts[(int(data.points[0]) if len(data.points) else 0, data.start)] = data
         bar.update(data.n)
 
     try:

@@ -33,7 +33,15 @@ def save(
 
 
 def _writer(fig: Figure, fmt: str, dpi: int) -> Callable[[str], None]:
+    """A writer of ``fig`` whose output depends on the figure only: no creation date, and SVG
+    element ids from a fixed salt (matplotlib's are random), so the same figure is the same
+    bytes."""
+
     def write(tmp: str) -> None:
-        fig.savefig(tmp, format=fmt, dpi=dpi)
+        import matplotlib as mpl
+
+        meta = {"Date": None} if fmt in ("svg", "pdf") else None
+        with mpl.rc_context({"svg.hashsalt": "pxsim"}):
+            fig.savefig(tmp, format=fmt, dpi=dpi, metadata=meta)
 
     return write

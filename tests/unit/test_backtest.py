@@ -195,3 +195,16 @@ def test_a_later_record_row_cannot_change_a_forecast(tmp_path: Path) -> None:
     after = forecast(tmp_path / "b.yaml")
     assert before == after
     assert any(r["q95"] != r["q05"] for r in before)  # the forecasts are not trivial
+
+
+def test_tasks_of_different_points_over_the_same_replications_are_all_kept() -> None:
+    """Results are keyed by (first point, start): two points run over replications 0..1 are
+    two results, in point order (keyed by start alone, one overwrote the other)."""
+    from sim.fit.target_runs import StatsTask, run_stats_tasks
+    from sim.scenario.loading import load_scenario
+
+    scn = load_scenario(ROOT / "scenarios" / "minimal.yaml")
+    target = forecast_targets(scn.party_ids, [window(scn.start_date, scn.start_date, 1)])[0]
+    tasks = [StatsTask(((p, scn),), 1, 0, 2, (target,)) for p in (1, 0)]
+    parts = run_stats_tasks(tasks, execution=Execution(workers=1))
+    assert [int(p.points[0]) for p in parts] == [0, 1]

@@ -781,3 +781,17 @@ def test_write_comparison_figures_from_a_directory(tmp_path: Path, arm_ts, arm_r
     (out / "arms" / "slower" / "survival.csv").unlink()  # an arm without the file: left out
     assert present.write_comparison_figures(out)[-2].name == "arms_outcomes.png"
     assert not any("survival" in p.name for p in present.write_comparison_figures(out))
+
+
+def test_the_same_figure_is_the_same_bytes(tmp_path: Path) -> None:
+    """No creation date and no random SVG ids: a figure saved twice is byte-identical."""
+    from matplotlib.figure import Figure
+
+    from sim.present.saving import save
+
+    fig = Figure()
+    fig.subplots().plot([0, 1, 2], [1, 0, 2], label="x")
+    a = save(fig, tmp_path / "a", ("svg", "png"))
+    b = save(fig, tmp_path / "b", ("svg", "png"))
+    for x, y in zip(a, b, strict=True):
+        assert x.read_bytes() == y.read_bytes(), x.name
