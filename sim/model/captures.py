@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model.prisoners import Incidents, PrisonerTable, pref_code
+from sim.model.prisoners import RETURN, Incidents, PrisonerTable, pref_code
 from sim.scenario.dists import Fixed
 from sim.scenario.schema import CaptureStream, Holding, PreferenceDrift, Scenario
 
@@ -69,6 +69,11 @@ def person_block(
     pref1 = _prefs(rng_captivity, drift.to, n, party_index)
     hum_delay = cap.humanitarian_delay.sample(rng_captivity, n)
     asy_delay = cap.asylum_delay.sample(rng_captivity, n)
+    # a wish to resettle in one's own country is a wish to go home (as a wish to resettle with
+    # the holder is a wish to stay): counted as repatriation, like neutral custody counts it
+    home = 2 + party_index[nationality]
+    pref0[pref0 == home] = RETURN
+    pref1[pref1 == home] = RETURN
     return {
         "source": np.full(n, source),
         "holder": np.full(n, party_index[holder]),
