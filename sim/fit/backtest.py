@@ -100,23 +100,37 @@ class BacktestPlan:
         }
 
 
-def forecast_origin(
+@dataclass(frozen=True)
+class Ensemble:
+    """pxsim's forecast at one origin: ``samples`` (ENSEMBLE, windows, quantities) drawn from
+    the runs by their ABC weights, and how the fit went."""
+
+    origin: dt.date
+    windows: tuple[Window, ...]
+    samples: np.ndarray
+    fit: tuple[str, ...]
+    fit_dropped: tuple[str, ...]
+    targets: tuple[str, ...]
+    epsilon: float
+    effective_runs: float
+    runs: int
+
+
+def forecast_ensemble(
     plan: BacktestPlan,
     origin: dt.date,
+    windows: Sequence[Window],
     scenario_file: Path,
     *,
     execution: Execution = DEFAULT,
     engine: Any = None,
-) -> dict[str, Any]:
-    """Calibrate on the record before ``origin``, forecast every window, score it (with the
-    baselines); the result as plain data (the contents of ``origins/ORIGIN.json``). The
-    scenario as known at the origin is written to ``scenario_file`` (kept, for the record)."""
+) -> Ensemble:
+    """Calibrate on the record before ``origin`` and forecast ``windows`` (any windows at or
+    after it): steps 1–4 of the module docstring. The scenario as known at the origin is
+    written to ``scenario_file`` (kept, for the record)."""
     from sim.experiments.sweep import plan_sweep
 
-    t0 = time.perf_counter()
-    record = plan.record
-    start = record.start
-    windows = [window(start, origin, h) for h in plan.horizons]
+    start = plan.record.start
     until = start + dt.timedelta(days=int(max(w.hi for w in windows)))
     source = f"{plan.scenario} (as known at {origin})"
     text = scenario_at(plan.text, plan.scenario, origin, until)
@@ -142,7 +156,7 @@ def forecast_origin(
         StatsTask(((i, sweep.scenarios[i]),), plan.seed, i * k, (i + 1) * k, targets)
         for i in range(plan.points)
     ]
-    parts = run_stats_tasks(tasks, execution=execution, desc=f"backtest {origin}", engine=engine)
+    parts = run_stats_tasks(tasks, execution=execution, desc=f"forecast {origin}", engine=engine)
     stats = np.concatenate([p.stats for p in parts])  # (P, K, m)
     m_calib = len(abc_names(calib))
     past, future = stats[..., :m_calib], stats[..., m_calib:]
@@ -157,29 +171,62 @@ def forecast_origin(
         raise ScenarioError(
             f"at the origin {origin} no run came within the tolerance", source="--accept"
         )
-    rng = np.random.Generator(
-        np.random.PCG64(np.random.SeedSequence([plan.seed, stable_key(f"backtest:{origin}")]))
-    )
+    rng = _rng(plan, origin, "pxsim")
     pick = rng.choice(len(w), size=ENSEMBLE, p=w / w.sum())
     model = model_quantities(future.reshape(-1, future.shape[-1]), base.party_ids, len(windows))
+    return Ensemble(
+        origin,
+        tuple(windows),
+        model[pick],
+        tuple(fit),
+        tuple(dropped),
+        tuple(t.id for t in calib),
+        float(eps),
+        float(abc.effective_size(w)),
+        len(w),
+    )
+
+
+def _rng(plan: BacktestPlan, origin: dt.date, what: str) -> np.random.Generator:
+    key = stable_key(f"backtest:{origin}" if what == "pxsim" else f"backtest:{origin}:{what}")
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([plan.seed, key])))
+
+
+def forecast_origin(
+    plan: BacktestPlan,
+    origin: dt.date,
+    scenario_file: Path,
+    *,
+    execution: Execution = DEFAULT,
+    engine: Any = None,
+) -> dict[str, Any]:
+    """Forecast every window of ``plan.horizons`` from ``origin`` (``forecast_ensemble``) and
+    with the baselines, and score them; the result as plain data (``origins/ORIGIN.json``)."""
+    t0 = time.perf_counter()
+    record = plan.record
+    windows = [window(record.start, origin, h) for h in plan.horizons]
+    ens = forecast_ensemble(
+        plan, origin, windows, scenario_file, execution=execution, engine=engine
+    )
+    rng = _rng(plan, origin, "baselines")
     rows = []
     for j, win in enumerate(windows):
         truth, why = record_quantities(record, win)
         ensembles = {
-            "pxsim": model[pick, j],
+            "pxsim": ens.samples[:, j],
             "persistence": baseline_quantities(record, win, "persistence", ENSEMBLE, rng),
             "climatology": baseline_quantities(record, win, "climatology", ENSEMBLE, rng),
         }
-        rows += _score_rows(origin, win, base.party_ids, truth, why, ensembles)
+        rows += _score_rows(origin, win, record.parties, truth, why, ensembles)
     return {
         "origin": origin.isoformat(),
         "windows": [{"months": w.months, "lo": w.lo, "hi": w.hi} for w in windows],
-        "fit": fit,
-        "fit_dropped": dropped,
-        "targets": [t.id for t in calib],
-        "epsilon": eps,
-        "effective_runs": abc.effective_size(w),
-        "runs": len(w),
+        "fit": list(ens.fit),
+        "fit_dropped": list(ens.fit_dropped),
+        "targets": list(ens.targets),
+        "epsilon": ens.epsilon,
+        "effective_runs": ens.effective_runs,
+        "runs": ens.runs,
         "seconds": time.perf_counter() - t0,
         "rows": rows,
     }
