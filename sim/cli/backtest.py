@@ -93,13 +93,14 @@ def add_parser(sub: Subcommands) -> None:
     fit.add_argument(
         "--fit-from",
         metavar="DIR",
-        help="refit the parameters of this `pxsim calibrate` output, same ranges",
+        help="refit the parameters of this `pxsim calibrate` output: same ranges and, unless "
+        "--targets, the same targets",
     )
     p.add_argument(
         "--targets",
         default=None,
         metavar="ID,ID",
-        help="observation targets used in the fits (default: all)",
+        help="observation targets used in the fits (default: all, or those of --fit-from)",
     )
     p.add_argument(
         "--origins",

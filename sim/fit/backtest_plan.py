@@ -20,19 +20,23 @@ from sim.scenario.loading import load_scenario
 DEFAULT_ORIGINS = (dt.date(2022, 9, 1), dt.date(2025, 9, 1))
 
 
-def fit_of_calibration(directory: str | Path) -> list[str]:
-    """The ``--fit`` ranges of a finished ``pxsim calibrate`` output directory."""
+def fit_of_calibration(directory: str | Path) -> tuple[list[str], list[str] | None]:
+    """The ``--fit`` ranges of a finished ``pxsim calibrate`` output directory, and the
+    targets it fitted (None if it does not say)."""
     path = Path(directory) / "calibration.json"
     try:
-        fit = json.loads(path.read_text(encoding="utf-8"))["fit"]
-    except (OSError, ValueError, KeyError):
+        facts = json.loads(path.read_text(encoding="utf-8"))
+        fit = facts["fit"]
+    except (OSError, ValueError, KeyError, TypeError):
         raise ScenarioError(
             "not a `pxsim calibrate` output directory (no calibration.json with its fit)",
             source=f"--fit-from {directory}",
         ) from None
     if not isinstance(fit, list) or not all(isinstance(f, str) for f in fit):
         raise ScenarioError("calibration.json has no list of fit ranges", source=str(path))
-    return fit
+    targets = facts.get("targets")
+    ok = isinstance(targets, list) and all(isinstance(t, str) for t in targets)
+    return fit, (targets if ok else None)
 
 
 def plan_backtest(
@@ -54,7 +58,10 @@ def plan_backtest(
     seed: int = 1,
 ) -> BacktestPlan:
     base = load_scenario(scenario)
-    fits = list(fit or []) or (fit_of_calibration(fit_from) if fit_from else [])
+    fits = list(fit or [])
+    if not fits and fit_from:  # its ranges, and the targets it fitted unless told otherwise
+        fits, fitted = fit_of_calibration(fit_from)
+        targets = fitted if targets is None else targets
     if not fits:
         raise DesignError("backtest needs --fit PATH=LOW:HIGH or --fit-from DIR", source="--fit")
     if not 0 < accept <= 1:
