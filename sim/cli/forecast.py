@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from sim.cli.options import (
     EXIT_OK,
@@ -19,7 +20,7 @@ from sim.cli.options import (
     positive_int,
     seed_value,
 )
-from sim.errors import OutputDirError
+from sim.errors import OutputDirError, ScenarioError
 
 EPILOG = (
     "example:\n  pxsim forecast scenarios/ua_ru_2022_2024.yaml --until 2025-12-31 \\\n"
@@ -51,11 +52,41 @@ def add_parser(sub: Subcommands) -> None:
         metavar="LABEL=FIRST:LAST",
         help="a counting period, both days included (repeatable)",
     )
-    p.add_argument(
+    how = p.add_mutually_exclusive_group()
+    how.add_argument(
         "--calibration",
         metavar="DIR",
         default=None,
         help="draw the fitted parameters from this calibration's posterior",
+    )
+    how.add_argument(
+        "--observed",
+        metavar="FILE",
+        default=None,
+        help="condition on this observed record: every run weighed by how well its history "
+        "before the origin matches it (the method of `pxsim backtest`); needs --fit or "
+        "--fit-from",
+    )
+    g = p.add_argument_group("conditioned forecast (--observed)")
+    g.add_argument(
+        "--fit",
+        action="append",
+        default=[],
+        metavar="PATH=LOW:HIGH",
+        help="a parameter drawn over this range and weighed (repeatable)",
+    )
+    g.add_argument(
+        "--fit-from",
+        metavar="DIR",
+        default=None,
+        help="the ranges and targets of this `pxsim calibrate` output",
+    )
+    g.add_argument(
+        "--origin",
+        type=date,
+        default=None,
+        metavar="DATE",
+        help="forecast origin (default: the day after the last observation)",
     )
     p.add_argument(
         "-n", "--replications", type=positive_int, default=1000, help="runs (default 1000)"
@@ -80,6 +111,10 @@ def cmd(args: argparse.Namespace) -> int:
     periods = [parse_period(p) for p in args.periods]
     if args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
         raise OutputDirError(f"{args.out}: exists and is not a directory")
+    if args.observed is not None:
+        return _conditioned(args, periods)
+    if args.fit or args.fit_from or args.origin:
+        raise ScenarioError("goes with --observed (a conditioned forecast)", source="--fit")
     res = forecast(
         args.scenario,
         until=args.until,
@@ -97,4 +132,41 @@ def cmd(args: argparse.Namespace) -> int:
         atomic_write_text(out / "forecast.csv", csv_text(res.runs))
         atomic_write_text(out / "forecast_summary.csv", csv_text(res.summary))
         print(f"wrote {out}/ (forecast.csv, forecast_summary.csv)")
+    return EXIT_OK
+
+
+def _conditioned(args: argparse.Namespace, periods: list[Any]) -> int:
+    """``--observed``: the forecast conditioned on the record (``sim.fit.conditioned``)."""
+    import tempfile
+
+    from sim.atomic import atomic_write_text
+    from sim.experiments.store import csv_text
+    from sim.fit.conditioned import conditioned_forecast
+    from sim.fit.forecast import format_forecast
+
+    if args.overrides:
+        raise ScenarioError(
+            "does not go with --observed (edit the scenario instead)", source="--set"
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(args.out) if args.out is not None else Path(tmp)
+        res = conditioned_forecast(
+            args.scenario,
+            periods=periods,
+            observed=args.observed,
+            fit=args.fit,
+            fit_from=args.fit_from,
+            origin=args.origin,
+            points=max(1, -(-args.replications // 2)),
+            replications=2,
+            seed=1 if args.seed is None else args.seed,
+            workdir=work,
+            execution=execution_of(args),
+        )
+    print(format_forecast(res, len(res.runs)))
+    if args.out is not None:
+        out = Path(args.out)
+        atomic_write_text(out / "forecast.csv", csv_text(res.runs))
+        atomic_write_text(out / "forecast_summary.csv", csv_text(res.summary))
+        print(f"wrote {out}/ (forecast.csv, forecast_summary.csv, scenario_at_origin.yaml)")
     return EXIT_OK

@@ -85,7 +85,7 @@ class ForecastResult:
     runs: pd.DataFrame  # one row per run: run, the drawn parameters, one column per quantity
     summary: pd.DataFrame  # per quantity: mean, median, p05, p95, share_zero
     scenario: Scenario
-    draws: str  # "posterior" or "fixed"
+    draws: str  # "posterior", "fixed" or "conditioned on the record before DATE"
 
 
 def forecast(
@@ -171,6 +171,8 @@ def format_forecast(res: ForecastResult, n: int) -> str:
         "parameters drawn from the calibration's posterior"
         if res.draws == "posterior"
         else "the scenario's parameters"
+        if res.draws == "fixed"
+        else f"runs weighed by their history, {res.draws}"
     )
     lines = [
         f"{res.scenario.name}: {n} runs to {res.scenario.horizon:g} days from "

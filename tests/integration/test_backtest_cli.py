@@ -69,3 +69,34 @@ def test_a_small_backtest_end_to_end_and_resumed(
     # a different one needs --force
     assert main(_args(out, *small, "--origins", "2024-03-01:2024-03-01", "--horizons", "3")) == 2
     assert "--force" in capsys.readouterr().err
+
+
+def test_a_conditioned_forecast_refuses_a_period_before_its_origin(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = ["forecast", SCENARIO, "--until", "2026-03-31", "--observed", OBSERVED, "--fit", FIT]
+    assert main([*args, "--period", "late=2025-12-01:2026-01-31", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "before the origin 2026-01-01" in err and "Traceback" not in err
+    assert main([*args[:4], "--period", "Q1=2026-01-01:2026-03-31", "--fit", FIT]) == 2
+    assert "goes with --observed" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_conditioned_forecast_end_to_end(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``pxsim forecast --observed``: the backtest's method at the day after the record."""
+    out = tmp_path / "f"
+    args = [
+        "forecast", SCENARIO, "--until", "2026-03-31", "--period", "Q1=2026-01-01:2026-03-31",
+        "--observed", OBSERVED, "--fit", FIT, "-n", "16", "--workers", "1", "--quiet",
+        "--out", str(out),
+    ]  # fmt: skip
+    assert main(args) == 0
+    said = capsys.readouterr().out
+    assert "conditioned on the record before 2026-01-01" in said
+    runs = pd.read_csv(out / "forecast.csv")
+    assert {"deals_Q1", "stages_Q1", "returned_ukraine_Q1", "longest_gap_Q1"} <= set(runs)
+    assert (runs["longest_gap_Q1"] <= 90).all() and (runs["deals_Q1"] >= 0).all()
+    assert (out / "scenario_at_origin.yaml").exists()
