@@ -100,3 +100,15 @@ def test_a_conditioned_forecast_end_to_end(
     assert {"deals_Q1", "stages_Q1", "returned_ukraine_Q1", "longest_gap_Q1"} <= set(runs)
     assert (runs["longest_gap_Q1"] <= 90).all() and (runs["deals_Q1"] >= 0).all()
     assert (out / "scenario_at_origin.yaml").exists()
+
+
+@pytest.mark.slow
+def test_a_backtest_is_the_same_on_dask_as_in_one_process(tmp_path: Path) -> None:
+    """Like every other command: the backend changes where runs happen, not what they give."""
+    small = ("--points", "6", "--replications", "1", "--accept", "1.0")
+    span = ("--origins", "2024-03-01:2024-03-01", "--horizons", "3")
+    one, dask = tmp_path / "one", tmp_path / "dask"
+    assert main(_args(one, *small, *span, "--workers", "1")) == 0
+    assert main(_args(dask, *small, *span, "--backend", "dask", "--workers", "2")) == 0
+    for name in ("backtest.csv", "summary.csv"):
+        assert (one / name).read_bytes() == (dask / name).read_bytes(), name
