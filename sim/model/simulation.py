@@ -199,18 +199,23 @@ class Simulation:
         t = self.env.now
         old = self.scn
         tab = self.table
-        alive = np.flatnonzero(tab.t_exit() > t)
         rates_changed = (
             old.captivity != new.captivity
             or old.holdings != new.holdings
             or old.capture_streams != new.capture_streams
         )
         if rates_changed:  # use up exposure at the old rates, continue at the new ones
+            alive = np.flatnonzero(tab.t_exit() > t)
             consume_exposure(old, tab, alive, self._rebased, t)
         self.scn = new
         if old.remains != new.remains:
             self.remains.rephase(old, new, t)
+        old_flags = self.party_flags()
         self._set_flags()
+        flags_changed = any(
+            not np.array_equal(a, b) for a, b in zip(old_flags, self.party_flags(), strict=True)
+        )
+        streams_changed = False
         if rates_changed:
             drift_rates(new, tab, alive)
             apply_captivity(new, tab, alive, t)
@@ -224,9 +229,14 @@ class Simulation:
                 fresh = np.arange(start, len(tab))
                 apply_captivity(new, tab, fresh, t)
                 apply_exogenous(new, tab, self.party_flags(), fresh, t)
-        alive = np.flatnonzero(tab.t_exit() > t)
-        apply_exogenous(new, tab, self.party_flags(), alive, t)
-        tab.reindex()
+                streams_changed = True
+        # Exogenous exits depend on the rates, the streams and the parties' release and asylum
+        # policies only; when none changed (a format that only changes how parties negotiate)
+        # they would come out the same, and the table needs no new index.
+        if rates_changed or streams_changed or flags_changed:
+            alive = np.flatnonzero(tab.t_exit() > t)
+            apply_exogenous(new, tab, self.party_flags(), alive, t)
+            tab.reindex()
         self.version += 1
         ev, self.phase_changed = self.phase_changed, self.env.event()
         ev.succeed()
