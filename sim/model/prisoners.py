@@ -95,13 +95,23 @@ class GroupIndex:
     without scanning the table: held(t) = captured by t - natural exits by t - handed over
     (in deals) before their natural exit came. Natural exits are death and exogenous release.
 
-    Listing who is held (``held_rows``) skips the group's *gone prefix*: the longest held
-    rows that had all left by a moment already asked about. Exits are for good and the
-    simulation only asks about now, which never goes back, so that prefix only grows (deals
-    take the longest held first, so it grows with every deal) and the work per question is
-    the people still held, not everyone ever captured."""
+    Listing who is held (``held_rows``) remembers the answer: exits are for good and the
+    simulation only asks about now, which never goes back, so whoever was not held at the
+    last moment asked about will never be held again. The next answer is found among the
+    last one and the captures since, and the work per question is the people still held,
+    not everyone ever captured."""
 
-    __slots__ = ("_asked", "_gone", "_pending", "caps", "dealt_ends", "ends", "rows", "simple")
+    __slots__ = (
+        "_asked",
+        "_caught",
+        "_held",
+        "_pending",
+        "caps",
+        "dealt_ends",
+        "ends",
+        "rows",
+        "simple",
+    )
 
     def __init__(self, rows: np.ndarray, cols: dict[str, np.ndarray]) -> None:
         self.rows = rows  # sorted by capture time, like the table
@@ -115,20 +125,22 @@ class GroupIndex:
             np.all(cols["pref0"][rows] == RETURN) and not np.isfinite(cols["t_drift"][rows]).any()
         )
         self._pending: list[np.ndarray] = []  # handed over lately (see add_dealt)
-        self._gone = 0  # rows[:_gone] left for good at or before _asked
-        self._asked = -INF
+        self._asked = -INF  # the latest moment asked about,
+        self._held = rows[:0]  # who was held then (captured among the first _caught rows)
+        self._caught = 0
 
     def held_rows(self, t: float, t_out: np.ndarray) -> np.ndarray:
-        """Rows of the group held at ``t``, longest held first."""
+        """Rows of the group held at ``t``, longest held first (do not modify the array)."""
         k = int(self.caps.searchsorted(t, side="right"))
-        p = self._gone if t >= self._asked else 0  # an earlier moment: look at everyone
-        rows = self.rows[p:k]
-        alive = t_out[rows] > t
-        if t >= self._asked:
-            self._asked = t
-            if len(alive) and not alive[0]:
-                self._gone = p + (int(alive.argmax()) if alive.any() else len(alive))
-        return rows[alive]
+        if t < self._asked:  # an earlier moment: look at everyone (nothing remembered)
+            rows = self.rows[:k]
+            return rows[t_out[rows] > t]
+        rows = self._held
+        if k > self._caught:
+            rows = np.concatenate([rows, self.rows[self._caught : k]])
+        held = rows[t_out[rows] > t]
+        self._asked, self._held, self._caught = t, held, max(k, self._caught)
+        return held
 
     def add_dealt(self, natural_ends: np.ndarray) -> None:
         """Prisoners whose natural exits were ``natural_ends`` were handed over. They wait,
