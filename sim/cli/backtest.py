@@ -58,7 +58,7 @@ def add_parser(sub: Subcommands) -> None:
         description="At every origin, calibrate SCENARIO on the record before it only, forecast "
         "the next --horizons months (people returned to each party, deals, stages, the largest "
         "deal, the longest gap) and score the forecasts against --record, beside two rules of "
-        "thumb (persistence, climatology): coverage of the 50%% and 90%% intervals, interval "
+        "thumb (persistence, climatology): coverage of the 50% and 90% intervals, interval "
         "score, CRPS. Nothing dated on or after an origin reaches its forecast.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=EPILOG,
