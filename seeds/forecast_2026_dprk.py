@@ -12,7 +12,8 @@ which stops at 2025-12-31; nothing later is used). For the two prisoners (the sc
 5 and 6: Ukraine holding one North Korean each, captured 2025-01-09), the script counts in the
 kept runs when each leaves Ukraine's custody and how: exchanged home, resettled to South Korea,
 granted asylum in Ukraine, or died; and the share of runs in which both, one or neither left
-during 2026.
+during 2026. It also reads the record's silence to 2025-12-31 (no departure reported) as both
+still held on that day and gives the share of those runs in which both leave in 2026.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     left_2026 = np.zeros(3, dtype=int)  # runs in which 0, 1, 2 of them left in 2026
     ways: dict[str, int] = {}
     before_2026 = held_at_end = 0  # runs: one left in Nov-Dec 2025; both still held at the end
+    held_new_year = both_2026 = 0  # runs with both held on 2026-01-01; of them, both left in 2026
     for r in range(args.n):
         res = Simulation(scn, args.seed, r, keep_prisoners=True, record_events=False).run()
         p = res.prisoners
@@ -75,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
         left_2026[int(inside.sum())] += 1
         before_2026 += int((exits < first).any())
         held_at_end += int((exits >= last).all())
+        if (exits >= first).all():  # no departure by the end of the record (2025-12-31) either
+            held_new_year += 1
+            both_2026 += int(inside.all())
         for i in rows[inside]:
             dest = int(p["dest"][i]) if p["dest"][i] >= 0 else int(p["holder"][i])
             key = how(int(p["fate"][i]), res.parties[dest]["party"], "ukraine")
@@ -90,6 +95,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"  P(one or both left in November-December 2025) = {before_2026 / kept:.3f}")
     print(f"  P(both still held by Ukraine on {YEAR[1]}) = {held_at_end / kept:.3f}")
+    if held_new_year:
+        print(
+            f"  reading the record's silence to 2025-12-31 as both still held then: "
+            f"{held_new_year} runs; P(both leave in 2026) = {both_2026 / held_new_year:.3f}"
+        )
     print(f"  of the {total} departures in 2026 (prisoner-runs):")
     for key, n in sorted(ways.items(), key=lambda kv: -kv[1]):
         print(f"    {key}: {n / total:.3f}")  # total > 0 when the loop runs
