@@ -182,7 +182,10 @@ class PrisonerTable:
         self.refresh_exits()
         c["key"] = (c["holder"].astype(np.int32) * self.n_parties + c["nat"]).astype(np.int32)
         order = np.argsort(c["key"], kind="stable")
-        keys, starts = np.unique(c["key"][order], return_index=True)
+        sorted_keys = c["key"][order]
+        cut = np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1  # where a group starts
+        starts = np.concatenate([[0], cut]) if len(order) else cut
+        keys = sorted_keys[starts]
         bounds = [*starts.tolist(), len(order)]
         self.groups = {
             int(k): GroupIndex(order[bounds[i] : bounds[i + 1]], c) for i, k in enumerate(keys)
@@ -253,14 +256,20 @@ class PrisonerTable:
         return self.categories.index(name)
 
     def append(self, *blocks: dict[str, np.ndarray]) -> None:
-        """Append blocks of new prisoners (columns missing from a block get their defaults)."""
+        """Append blocks of new prisoners (columns missing from a block get their defaults):
+        each column allocated once, at its new length, and filled block by block."""
         sizes = [len(b["t_cap"]) for b in blocks]
+        n0 = len(self)
+        total = n0 + sum(sizes)
         for k, dtype in COLUMNS.items():
-            parts = [self.cols[k]]
+            out: np.ndarray = np.empty(total, dtype=dtype)
+            out[:n0] = self.cols[k]
+            pos = n0
             for b, n in zip(blocks, sizes, strict=True):
                 col = b.get(k)
-                parts.append(default_column(k, n) if col is None else np.asarray(col, dtype=dtype))
-            self.cols[k] = np.concatenate(parts).astype(dtype, copy=False)
+                out[pos : pos + n] = DEFAULTS[k] if col is None else col
+                pos += n
+            self.cols[k] = out
 
     def drop(self, mask: np.ndarray) -> None:
         keep = ~mask
@@ -342,11 +351,17 @@ class PrisonerTable:
         return out
 
 
+# the value of a column a block does not give: never (inf) for times and exposures, nobody
+# (-1) for destinations and ids, no delay, else zero
+DEFAULTS: dict[str, float] = {
+    **dict.fromkeys(COLUMNS, 0.0),
+    **dict.fromkeys(
+        ("t_drift", "t_death", "t_exo", "t_deal", "t_cust", "t_cust_end", "drift_e", "death_e"),
+        INF,
+    ),
+    **dict.fromkeys(("dest", "deal_id", "cust_dest", "cust_id"), -1.0),
+}
+
+
 def default_column(k: str, n: int) -> np.ndarray:
-    if k in ("t_drift", "t_death", "t_exo", "t_deal", "t_cust", "t_cust_end", "drift_e", "death_e"):
-        return np.full(n, INF)
-    if k in ("dest", "deal_id", "cust_dest", "cust_id"):
-        return np.full(n, -1)
-    if k in ("hum_delay", "asy_delay"):
-        return np.zeros(n)
-    return np.zeros(n, dtype=COLUMNS[k])
+    return np.full(n, DEFAULTS[k], dtype=COLUMNS[k])
