@@ -339,3 +339,32 @@ def test_runs_write_formats_csv_and_the_api_returns_it(tmp_path: Path) -> None:
     scn = loads_scenario(text)
     days = [Simulation(scn, 3, r).run().formats["track.open"]["days"] for r in range(20)]
     assert table.loc[("track", "open"), "days_per_run"] == pytest.approx(np.mean(days))
+
+
+def test_a_format_that_changes_only_negotiation_leaves_the_prisoner_table_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A format flipping ``negotiation.frozen`` changes nothing that happens to prisoners: the
+    table is indexed once, when drawn, not at every flip; a state that changes a release
+    policy does re-index (its exogenous exits change)."""
+    from sim.model.prisoners import PrisonerTable
+
+    calls = {"n": 0}
+    original = PrisonerTable.reindex
+
+    def counted(self: PrisonerTable) -> None:
+        calls["n"] += 1
+        original(self)
+
+    monkeypatch.setattr(PrisonerTable, "reindex", counted)
+    sim = Simulation(loads_scenario(quiet(TWO_STATE.format(a=0.05, b=0.05))), 1, 0)
+    sim.run()
+    assert len(sim.format_log) > 5 and calls["n"] == 1
+    policy = TWO_STATE.format(a=0.05, b=0.05).replace(
+        "set: {{negotiation.frozen: false}}".replace("{{", "{").replace("}}", "}"),
+        "set: {negotiation.frozen: false, parties.a.humanitarian_release: true}",
+    )
+    calls["n"] = 0
+    sim = Simulation(loads_scenario(quiet(policy)), 1, 0)
+    sim.run()
+    assert calls["n"] == 1 + len(sim.format_log)
