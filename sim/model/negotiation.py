@@ -308,6 +308,8 @@ def balance_one_for_one(
                 if not tr.resettle and tr.holder != q and (tr.dest == q or tr.nat in allies[q])
             ]
             diff = sum(out[tr] for tr in gives) - sum(out[tr] for tr in gets)
+            if diff == 0:
+                continue  # balanced already
             side = gives if diff > 0 else gets
             excess = abs(diff)
             for tr in sorted(side, key=lambda tr: -out[tr]):
