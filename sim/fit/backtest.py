@@ -45,7 +45,7 @@ from sim.fit import abc
 from sim.fit.observed import load_observations
 from sim.fit.origin import fit_at, scenario_at
 from sim.fit.record import Record
-from sim.fit.scores import score_samples
+from sim.fit.scores import QUANTILES, score_samples
 from sim.fit.target_runs import StatsTask, run_stats_tasks
 from sim.fit.windows import (
     Window,
@@ -57,7 +57,7 @@ from sim.fit.windows import (
     window,
 )
 from sim.model.streams import stable_key
-from sim.results.targets import stat_groups
+from sim.results.targets import stat_groups, stat_names
 from sim.scenario.loading import loads_scenario
 from sim.version import __version__
 
@@ -158,7 +158,7 @@ def forecast_ensemble(
     ]
     parts = run_stats_tasks(tasks, execution=execution, desc=f"forecast {origin}", engine=engine)
     stats = np.concatenate([p.stats for p in parts])  # (P, K, m)
-    m_calib = len(abc_names(calib))
+    m_calib = len(stat_names(calib))
     past, future = stats[..., :m_calib], stats[..., m_calib:]
     observed = np.concatenate([t.observed_stats() for t in calib])
     scale = abc.robust_scale(past)
@@ -242,10 +242,6 @@ def _informative(target: Any) -> bool:
     return bool(hi - max(lo, 0.0) + 1 >= MIN_WINDOW_DAYS)
 
 
-def abc_names(targets: Sequence[Any]) -> list[str]:
-    return [n for t in targets for n in t.stat_names]
-
-
 def _score_rows(
     origin: dt.date,
     win: Window,
@@ -268,17 +264,19 @@ def _score_rows(
                 "scored": bool(np.isfinite(truth[q])) and len(x) > 0,
                 "not_scored_because": why[q] or ("" if len(x) else "no finite forecast"),
             }
-            if len(x):
-                s = score_samples(x, float(truth[q]) if row["scored"] else float(np.median(x)))
+            if row["scored"]:
+                s = score_samples(x, float(truth[q]))
                 row.update(q05=s.q05, q25=s.q25, q50=s.q50, q75=s.q75, q95=s.q95)
-                if row["scored"]:
-                    row.update(
-                        inside50=s.coverage50,
-                        inside90=s.coverage90,
-                        interval50=s.interval50,
-                        interval90=s.interval90,
-                        crps=s.crps,
-                    )
+                row.update(
+                    inside50=s.coverage50,
+                    inside90=s.coverage90,
+                    interval50=s.interval50,
+                    interval90=s.interval90,
+                    crps=s.crps,
+                )
+            elif len(x):  # nothing to score against: the forecast's quantiles only
+                qs = np.quantile(x, QUANTILES)
+                row.update(zip(("q05", "q25", "q50", "q75", "q95"), map(float, qs), strict=True))
             rows.append(row)
     return rows
 

@@ -26,7 +26,7 @@ from sim.experiments.options import DEFAULT, Execution
 from sim.experiments.params import DesignError
 from sim.fit.backtest import ENSEMBLE, BacktestPlan, forecast_ensemble
 from sim.fit.backtest_plan import fit_of_calibration
-from sim.fit.forecast import INTERVAL, ForecastResult
+from sim.fit.forecast import ForecastResult, summarise_runs
 from sim.fit.observed import load_observations
 from sim.fit.periods import Period
 from sim.fit.record import Record
@@ -108,19 +108,6 @@ def conditioned_forecast(
         for q, name in enumerate(names):
             columns[f"{name}_{p.label}"] = ens.samples[:, j, q]
     runs = pd.DataFrame(columns)
-    summary = pd.DataFrame(
-        [
-            {
-                "quantity": c,
-                "mean": runs[c].mean(),
-                "median": runs[c].median(),
-                "p05": runs[c].quantile(INTERVAL[0]),
-                "p95": runs[c].quantile(INTERVAL[1]),
-                "share_zero": float((runs[c] == 0).mean()),
-            }
-            for c in runs.columns
-            if c != "run"
-        ]
-    )
+    summary = summarise_runs(runs, [c for c in runs.columns if c != "run"])
     known = load_scenario(workdir / "scenario_at_origin.yaml")
     return ForecastResult(runs, summary, known, f"conditioned on the record before {origin}")

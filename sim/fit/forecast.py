@@ -150,7 +150,14 @@ def forecast(
             columns[f"{t.id}_{p.label}"] = block[:, 2 * p_i + 1] - block[:, 2 * p_i]
     runs = pd.DataFrame(columns)
     quantities = [c for c in runs.columns if c.startswith(("deals_", "returned_"))]
-    summary = pd.DataFrame(
+    return ForecastResult(
+        runs, summarise_runs(runs, quantities), base, "posterior" if calibration else "fixed"
+    )
+
+
+def summarise_runs(runs: pd.DataFrame, quantities: Sequence[str]) -> pd.DataFrame:
+    """Per quantity: mean, median, 90% interval over runs and the share of runs with none."""
+    return pd.DataFrame(
         [
             {
                 "quantity": q,
@@ -163,7 +170,6 @@ def forecast(
             for q in quantities
         ]
     )
-    return ForecastResult(runs, summary, base, "posterior" if calibration else "fixed")
 
 
 def format_forecast(res: ForecastResult, n: int) -> str:

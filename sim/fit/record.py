@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.errors import ScenarioError
+from sim.fit.observed_rows import parse_date
 
 
 @dataclass(frozen=True)
@@ -144,12 +145,12 @@ def _deals(
 
 
 def _date(value: str, source: str, line: int, column: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError:
+    when = parse_date(value)
+    if when is None:
         raise ScenarioError(
             f"expected a date YYYY-MM-DD, got {value!r}", source=source, line=line, field=column
-        ) from None
+        )
+    return when
 
 
 def _size(value: str | None, source: str, line: int, party: str) -> float:
