@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from sim.atomic import atomic_write_text
-from sim.errors import ScenarioError
+from sim.errors import OutputDirError, ScenarioError
 from sim.experiments.backends import backend_session
 from sim.experiments.options import DEFAULT, Execution
 from sim.fit import abc
@@ -316,8 +316,6 @@ def run_backtest(
 def _open(root: Path, plan: BacktestPlan, execution: Execution) -> None:
     """Make or check the output directory: the same backtest resumes (``--resume``), a
     different one needs ``--force``."""
-    from sim.errors import OutputDirError
-
     ident = plan.identity()
     meta = root / "backtest_run.json"
     store = root / "origins"
