@@ -153,8 +153,10 @@ def eligible_prisoners(sim: World, tr: Transfer, only: tuple[str, ...] = ()) -> 
     group = tab.groups.get(tr.holder * sim.n_parties + tr.nat)
     if group is None:
         return np.empty(0, dtype=np.int64)
+    if group.simple and tr.resettle:  # everyone in the group wishes to go home, always
+        return np.empty(0, dtype=np.int64)
     idx = group.held_rows(t, c["t_out"])
-    if not tab.simple_wishes or tr.resettle:
+    if not group.simple:
         pref = np.where(c["t_drift"][idx] <= t, c["pref1"][idx], c["pref0"][idx])
         if tr.resettle:
             idx = idx[pref == 2 + tr.dest]
