@@ -512,11 +512,16 @@ def bench_two_party(scn: Any, seed: int, n: int, repeats: int, compare_reps: int
     run_replications(scn, seed, 1)
     careful_run(seed, 0)
     handwritten_run(seed, 0)
-    best = {"pxsim": math.inf, "careful": math.inf, "handwritten": math.inf}
+    # the same world with nobody taking the initiative: what pxsim costs with no negotiation
+    # at all (captures, lives, accounting), the most it could reach if negotiating were free
+    silent = load_scenario(TWO_PARTY, {"parties.a.initiative": None})
+    run_replications(silent, seed, 1)
+    best = {"pxsim": math.inf, "careful": math.inf, "handwritten": math.inf, "silent": math.inf}
     runs: dict[str, list[dict[str, float]]] = {}
-    for _ in range(repeats):  # alternate the three models, keep the best of each
+    for _ in range(repeats):  # alternate the models, keep the best of each
         dt, batch = timed(lambda: run_replications(scn, seed, n))
         best["pxsim"] = min(best["pxsim"], dt)
+        best["silent"] = min(best["silent"], timed(lambda: run_replications(silent, seed, n))[0])
         runs["pxsim"] = [pxsim_outcomes(r.outcomes) for r in batch.runs]
         dt, runs["careful"] = timed(lambda: careful_batch(seed, n))
         best["careful"] = min(best["careful"], dt)
@@ -545,6 +550,7 @@ def bench_two_party(scn: Any, seed: int, n: int, repeats: int, compare_reps: int
         outcomes[key] = o
     rates = {f"{model}_reps_per_s": n / seconds for model, seconds in best.items()}
     ratio = rates["pxsim_reps_per_s"] / rates["careful_reps_per_s"]
+    silent_ratio = rates["silent_reps_per_s"] / rates["careful_reps_per_s"]
     return {
         "scenario": _rel(TWO_PARTY),
         "replications": n,
@@ -557,6 +563,8 @@ def bench_two_party(scn: Any, seed: int, n: int, repeats: int, compare_reps: int
         "target": TARGET,
         "aim": AIM,
         "meets_target": ratio >= TARGET,
+        "ratio_no_negotiation": silent_ratio,
+        "negotiation_share": 1.0 - best["silent"] / best["pxsim"],
         "compare_replications": len(runs["pxsim"]),
         "outcomes": outcomes,
         "careful_naive_agree": all(abs(outcomes[k]["z_careful_naive"]) <= 4 for k in OUTCOMES),
@@ -831,6 +839,10 @@ def report(res: dict[str, Any]) -> str:
         f"{AIM:g}x: {_verdict(tp['meets_target'])})",
         f"   ratio careful / naive = {tp['ratio_careful_to_naive']:.2f}x  "
         f"(pxsim / naive = {tp['ratio_pxsim_to_naive']:.2f}x)",
+        f"   pxsim with no negotiation at all (parties.a.initiative: null) "
+        f"{tp['silent_reps_per_s']:8.2f} reps/s = {tp['ratio_no_negotiation']:.2f}x careful:",
+        f"   the ceiling if negotiating cost nothing; negotiation is "
+        f"{100 * tp['negotiation_share']:.0f}% of pxsim's time on this world",
         "",
         f"   mean outcome per replication over {tp['compare_replications']} replications "
         "(+- standard error; exp. = analytic approximation,",

@@ -155,6 +155,15 @@ def test_two_party_figures_are_consistent(quick: tuple[dict, str]) -> None:
     assert f"ratio pxsim / careful = {tp['ratio']:.2f}x" in stdout
     assert f"(target >= 5x, aim 10x: {verdict})" in stdout
     assert f"ratio careful / naive = {tp['ratio_careful_to_naive']:.2f}x" in stdout
+    # the same world with no negotiation: the ceiling, and negotiation's share of the time
+    assert tp["ratio_no_negotiation"] == pytest.approx(
+        tp["silent_reps_per_s"] / tp["careful_reps_per_s"]
+    )
+    assert tp["negotiation_share"] == pytest.approx(
+        1.0 - tp["silent_seconds"] / tp["pxsim_seconds"]
+    )
+    assert f"{tp['silent_reps_per_s']:8.2f} reps/s = {tp['ratio_no_negotiation']:.2f}x" in stdout
+    assert f"negotiation is {100 * tp['negotiation_share']:.0f}% of pxsim" in stdout
     for label, model in (("pxsim", "pxsim"), ("careful", "careful"), ("naive", "handwritten")):
         rate = tp[f"{model}_reps_per_s"]
         assert re.search(rf"^ +{label} +{rate:.2f} reps/s", stdout, re.MULTILINE), label
