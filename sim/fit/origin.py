@@ -26,21 +26,14 @@ from typing import Any
 import yaml
 
 from sim.scenario.reading import read_yaml
+from sim.scenario.validation import as_date
 
 
 def _as_date(value: Any, start: dt.date) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
+    """A date, or a day number counted from ``start``, as a date; None if neither."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return start + dt.timedelta(days=float(value))
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
+    return as_date(value)
 
 
 def scenario_at(text: str | bytes, source: str, origin: dt.date, until: dt.date) -> str:

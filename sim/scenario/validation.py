@@ -129,7 +129,11 @@ class Origins:
 
 
 def _start_date(data: Mapping[str, Any]) -> dt.date | None:
-    value = data.get("start_date")
+    return as_date(data.get("start_date"))
+
+
+def as_date(value: Any) -> dt.date | None:
+    """A YAML date value (a date, a datetime or an ISO string) as a date; None otherwise."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
