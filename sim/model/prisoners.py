@@ -167,7 +167,6 @@ class PrisonerTable:
         self.cols: dict[str, np.ndarray] = {k: np.empty(0, dtype=v) for k, v in COLUMNS.items()}
         self.categories: list[str] = []
         self.n_parties = n_parties
-        self.simple_wishes = True  # everyone wishes to return, always: skip wish lookups
         self.groups: dict[int, GroupIndex] = {}
 
     # ------------------------------------------------------------------ index for decisions
@@ -190,9 +189,6 @@ class PrisonerTable:
         self.groups = {
             int(k): GroupIndex(order[bounds[i] : bounds[i + 1]], c) for i, k in enumerate(keys)
         }
-        self.simple_wishes = bool(
-            np.all(c["pref0"] == RETURN) and not np.isfinite(c["t_drift"]).any()
-        )
 
     def refresh_exits(self) -> None:
         self.cols["t_out"] = self.t_exit()
@@ -361,7 +357,3 @@ DEFAULTS: dict[str, float] = {
     ),
     **dict.fromkeys(("dest", "deal_id", "cust_dest", "cust_id"), -1.0),
 }
-
-
-def default_column(k: str, n: int) -> np.ndarray:
-    return np.full(n, DEFAULTS[k], dtype=COLUMNS[k])

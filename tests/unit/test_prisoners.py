@@ -16,7 +16,6 @@ from sim.model.prisoners import (
     RETURN,
     STAY,
     PrisonerTable,
-    default_column,
     pref_code,
     pref_name,
 )
@@ -63,16 +62,23 @@ def table(now: float = INF) -> PrisonerTable:
 
 
 def test_default_columns() -> None:
-    for k in ("t_drift", "t_death", "t_exo", "t_deal", "drift_e", "death_e"):
-        assert np.all(default_column(k, 3) == INF)  # never, until drawn
-    for k in ("dest", "deal_id"):
-        assert default_column(k, 2).tolist() == [-1, -1]  # nobody, no deal
+    """A block that gives only capture times gets every other column's default."""
+    tab = PrisonerTable(n_parties=2)
+    tab.append({"t_cap": np.array([1.0, 2.0, 3.0, 4.0])}, {"t_cap": np.array([], dtype=float)})
+    assert len(tab) == 4
+    for k in ("t_drift", "t_death", "t_exo", "t_deal", "t_cust", "t_cust_end", "drift_e"):
+        assert np.all(tab.cols[k] == INF), k  # never, until drawn
+    assert np.all(tab.death_e == INF)
+    for k in ("dest", "deal_id", "cust_dest", "cust_id"):
+        assert tab.cols[k].tolist() == [-1] * 4, k  # nobody, no deal, no custody
     for k in ("hum_delay", "asy_delay"):
-        assert default_column(k, 2).tolist() == [0.0, 0.0]
+        assert tab.cols[k].tolist() == [0.0] * 4, k
     for k in ("source", "holder", "nat", "wounded", "severe", "cat", "pref0", "pref1"):
-        col = default_column(k, 4)
-        assert col.dtype == COLUMNS[k] and not col.any()
-    assert default_column("t_cap", 0).shape == (0,)
+        col = tab.cols[k]
+        assert col.dtype == COLUMNS[k] and not col.any(), k
+    empty = PrisonerTable()
+    empty.append({"t_cap": np.array([], dtype=float)})
+    assert empty.t_cap.shape == (0,) and empty.dest.dtype == COLUMNS["dest"]
 
 
 def test_append_fills_missing_columns_with_their_defaults() -> None:
@@ -150,7 +156,9 @@ def test_a_deal_is_seen_by_the_group_counts() -> None:
 def test_wishes_change_at_their_drift_time() -> None:
     tab = table()
     assert tab.pref_at(3.9)[4] == RETURN and tab.pref_at(4.0)[4] == STAY
-    assert tab.simple_wishes is False  # someone's wish changes: wishes must be looked up
+    # the group whose wish changes must have its wishes looked up; the others need not
+    assert tab.groups[1 * 3 + 0].simple is False  # held by b, of a: rows 1 and 4
+    assert tab.groups[0 * 3 + 1].simple is True
 
 
 def test_drop_removes_rows() -> None:
